@@ -1,0 +1,159 @@
+"""Batch runs over a JSONL file of questions that survive being killed.
+
+Each input line is `{"id": ..., "question": ..., "images": [...]}`. Each result is appended to
+the output as one JSON line as soon as it is known, written with a single `write` and fsync'd,
+so a kill loses at most the line being written; a torn last line is cut off on the next run.
+A rerun skips ids that already have an answer and retries those that failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:
+    from agent.api import Assistant
+
+logger = logging.getLogger(__name__)
+
+
+class BatchError(ValueError):
+    """The batch input cannot be used (missing file, duplicate ids)."""
+
+
+class BatchItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | int
+    question: str
+    images: list[str] = Field(default_factory=list)
+
+
+class BatchReport(BaseModel):
+    """What a batch run did."""
+
+    total: int
+    answered: int
+    failed: int
+    skipped: int
+    out_path: str
+
+
+def _read_done(out_path: Path) -> set[str]:
+    """Ids answered in a previous run; repairs a torn last line left by a kill."""
+    if not out_path.exists():
+        return set()
+    raw = out_path.read_bytes()
+    done: set[str] = set()
+    good_end = 0
+    offset = 0
+    for line in raw.splitlines(keepends=True):
+        offset += len(line)
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            if offset == len(raw):  # the torn tail of a killed write
+                break
+            raise BatchError(f"{out_path} has a corrupt line that is not the last; fix or move it") from None
+        if not line.endswith(b"\n"):
+            break
+        good_end = offset
+        if rec.get("ok"):
+            done.add(str(rec["id"]))
+    if good_end != len(raw):
+        logger.warning("cutting a partly written last line from %s", out_path)
+        with out_path.open("r+b") as fh:
+            fh.truncate(good_end)
+    return done
+
+
+def read_items(in_path: Path) -> tuple[list[BatchItem], list[dict[str, Any]]]:
+    """Valid items and error records for lines that are not valid questions."""
+    if not in_path.is_file():
+        raise BatchError(f"batch input not found: {in_path}")
+    items: list[BatchItem] = []
+    bad: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for n, line in enumerate(in_path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = BatchItem.model_validate_json(line)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            rid = None
+            try:
+                rid = json.loads(line).get("id")
+            except (json.JSONDecodeError, AttributeError):
+                pass
+            where = ".".join(str(p) for p in first["loc"]) or "line"
+            bad.append({"id": str(rid) if rid is not None else f"line-{n}", "ok": False,
+                        "error": f"line {n}: {where}: {first['msg']}"})
+            continue
+        key = str(item.id)
+        if key in seen:
+            raise BatchError(f"{in_path} line {n}: id {key!r} appears twice; ids must be unique")
+        seen.add(key)
+        items.append(item)
+    return items, bad
+
+
+def run_batch(
+    assistant: Assistant,
+    in_path: Path,
+    out_path: Path,
+    concurrency: int = 4,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+) -> BatchReport:
+    """Answer every question of `in_path` not yet answered in `out_path`."""
+    from agent.api import QuestionError
+
+    items, bad = read_items(in_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    done = _read_done(out_path)
+    todo = [it for it in items if str(it.id) not in done]
+    lock = threading.Lock()
+    counts = {"answered": 0, "failed": 0}
+
+    with out_path.open("ab") as fh:
+
+        def record(rec: dict[str, Any]) -> None:
+            data = (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
+            with lock:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+                counts["answered" if rec["ok"] else "failed"] += 1
+            if on_result is not None:
+                on_result(rec)
+
+        for rec in bad:
+            if rec["id"] not in done:
+                record(rec)
+
+        def one(item: BatchItem) -> dict[str, Any]:
+            try:
+                ans = assistant.ask(item.question, item.images or None)
+                return {"id": item.id, "ok": True, "answer": ans.model_dump(mode="json")}
+            except QuestionError as exc:
+                return {"id": item.id, "ok": False, "error": str(exc)}
+            except Exception as exc:  # one bad question must not stop the batch
+                logger.exception("question %s failed", item.id)
+                return {"id": item.id, "ok": False, "error": f"{type(exc).__name__}: {exc}"}
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            for fut in as_completed([pool.submit(one, it) for it in todo]):
+                record(fut.result())
+
+    return BatchReport(
+        total=len(items) + len(bad), answered=counts["answered"], failed=counts["failed"],
+        skipped=len(items) - len(todo), out_path=str(out_path),
+    )

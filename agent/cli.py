@@ -1,0 +1,215 @@
+"""`chemagent`: ask, chat, batch and setup. Thin: parses, calls `Assistant`, renders."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+app = typer.Typer(
+    name="chemagent",
+    help="A research assistant for chemists: RDKit tools, safety screen and cited answers, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data folder (threads, images).")]
+StepsOpt = Annotated[int | None, typer.Option("--max-steps", help="Most plan -> act rounds.")]
+BudgetOpt = Annotated[float | None, typer.Option("--time-budget", help="Seconds per question.")]
+
+
+def _overrides(home: Path | None, max_steps: int | None, budget: float | None) -> dict[str, Any]:
+    agent: dict[str, Any] = {}
+    if max_steps is not None:
+        agent["max_steps"] = max_steps
+    if budget is not None:
+        agent["time_budget_s"] = budget
+    flags: dict[str, Any] = {"agent": agent} if agent else {}
+    if home is not None:
+        flags["home"] = home
+    return flags
+
+
+def _assistant(config: Path | None, flags: dict[str, Any]) -> Any:
+    from agent.api import Assistant
+    from agent.settings import ConfigFileError, get_settings
+
+    try:
+        return Assistant(get_settings(flags, config_file=config))
+    except (ConfigFileError, ValueError) as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(code)
+
+
+def render(answer: Any) -> None:
+    """Print an answer for people: text, the tool trace, warnings."""
+    style = "bold red" if answer.refused else "bold"
+    out.print(escape(answer.text), style=style if answer.refused else None)
+    if answer.steps:
+        table = Table(title="steps", show_lines=False, title_justify="left")
+        for col in ("#", "tool", "ok", "s", "result"):
+            table.add_column(col)
+        for i, s in enumerate(answer.steps, start=1):
+            table.add_row(str(i), s.tool, "✓" if s.ok else "✗", f"{s.seconds:.3f}", escape(s.summary))
+        out.print(table)
+    out.print(f"[dim]thread {answer.thread_id}[/]")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the Answer object as JSON.")] = False,
+    image: Annotated[list[Path] | None, typer.Option("--image", help="Image of a structure.")] = None,
+    thread: Annotated[str | None, typer.Option("--thread", help="Continue this conversation.")] = None,
+    config: ConfigOpt = None,
+    home: HomeOpt = None,
+    max_steps: StepsOpt = None,
+    time_budget: BudgetOpt = None,
+) -> None:
+    """Answer one question."""
+    from agent.answer import dump_json
+    from agent.api import QuestionError
+
+    a = _assistant(config, _overrides(home, max_steps, time_budget))
+    try:
+        answer = a.ask(question, [str(p) for p in image or []], thread)
+    except QuestionError as exc:
+        _fail(str(exc))
+    finally:
+        a.close()
+    if json_out:
+        sys.stdout.write(dump_json(answer) + "\n")
+    else:
+        render(answer)
+
+
+@app.command()
+def chat(
+    thread: Annotated[str | None, typer.Option("--thread", help="Continue this conversation.")] = None,
+    config: ConfigOpt = None,
+    home: HomeOpt = None,
+    max_steps: StepsOpt = None,
+    time_budget: BudgetOpt = None,
+) -> None:
+    """Talk with the assistant; steps are shown as they happen. Ctrl-D or 'exit' quits."""
+    import uuid
+
+    from agent.answer import Answer
+    from agent.api import QuestionError
+
+    a = _assistant(config, _overrides(home, max_steps, time_budget))
+    tid = thread or uuid.uuid4().hex[:12]
+    past = a.history(tid)
+    out.print(f"[bold]chemagent[/] - thread [cyan]{tid}[/] ({len(past)} earlier turn(s)). "
+              "Ask about molecules by SMILES, CAS or name; 'exit' quits.")
+    try:
+        while True:
+            try:
+                question = out.input("[bold green]you>[/] ")
+            except (EOFError, KeyboardInterrupt):
+                out.print()
+                break
+            if question.strip().lower() in {"exit", "quit", ":q"}:
+                break
+            if not question.strip():
+                continue
+            try:
+                for event in a.stream(question, thread_id=tid):
+                    if isinstance(event, Answer):
+                        out.print(escape(event.text), style="bold red" if event.refused else None)
+                    elif event.node in ("plan", "act"):
+                        out.print(f"[dim]{escape(event.message)}[/]")
+            except QuestionError as exc:
+                err.print(f"[red]{escape(str(exc))}[/]")
+    finally:
+        a.close()
+    out.print(f"[dim]continue later with: chemagent chat --thread {tid}[/]")
+
+
+@app.command()
+def batch(
+    in_path: Annotated[Path, typer.Argument(help="JSONL: one {id, question, images} per line.")],
+    out_path: Annotated[Path, typer.Option("--out", help="JSONL answers, appended as they finish.")],
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64)] = 4,
+    config: ConfigOpt = None,
+    home: HomeOpt = None,
+    max_steps: StepsOpt = None,
+    time_budget: BudgetOpt = None,
+) -> None:
+    """Answer a file of questions; a rerun skips answered ids, so a killed batch resumes."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from agent.batch import BatchError, read_items
+
+    try:
+        items, bad = read_items(in_path)
+    except BatchError as exc:
+        _fail(str(exc))
+    a = _assistant(config, _overrides(home, max_steps, time_budget))
+    with Progress(TextColumn("questions"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err) as progress:
+        task = progress.add_task("batch", total=len(items) + len(bad))
+        try:
+            report = a.batch(in_path, out_path, concurrency, on_result=lambda rec: progress.advance(task))
+        except BatchError as exc:
+            _fail(str(exc))
+        finally:
+            a.close()
+        progress.update(task, completed=report.answered + report.failed + report.skipped)
+    err.print(f"{report.answered} answered, {report.failed} failed, {report.skipped} already done "
+              f"-> {report.out_path}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def setup(config: ConfigOpt = None, home: HomeOpt = None) -> None:
+    """Prepare the data folder and check the embedded defaults (RDKit, name table, safety list)."""
+    from agent.safety import bundled_list
+    from agent.settings import ConfigFileError, get_settings
+    from tools.chem.mol import canonical_smiles
+    from tools.names.table import builtin_table
+
+    try:
+        settings = get_settings(_overrides(home, None, None), config_file=config)
+    except ConfigFileError as exc:
+        _fail(str(exc))
+    settings.home.mkdir(parents=True, exist_ok=True)
+    hit = builtin_table().lookup("aspirin")
+    assert hit is not None
+    lst = bundled_list()
+    out.print(f"data folder    {settings.home}")
+    out.print(f"threads        {settings.checkpoint_db}")
+    out.print(f"RDKit          ok (aspirin -> {canonical_smiles(hit.smiles)})")
+    out.print(f"safety list    {len(lst.by_cas)} CAS numbers ({len(lst.cas_only)} matched by CAS only)")
+
+
+@app.command("tools")
+def list_tools() -> None:
+    """List the tools the agent can call."""
+    from agent.deps import default_registry
+    from agent.settings import get_settings
+
+    table = Table("tool", "description")
+    for t in default_registry(get_settings()):
+        table.add_row(t.name, t.description)
+    out.print(table)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug output.")] = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")

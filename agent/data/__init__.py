@@ -1,0 +1,1 @@
+"""Data tables the agent reads: intents, functional groups, the safety list."""

@@ -1,0 +1,79 @@
+"""The rule planner's vocabulary, loaded from `agent/data/*.toml`.
+
+Adding a phrase or an intent is a data change, not a code change.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal
+
+IntentKind = Literal["single", "similarity", "substructure", "reaction"]
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A thing a user can ask for, the phrases that signal it and the tool that answers it."""
+
+    name: str
+    kind: IntentKind
+    tool: str
+    fields: tuple[str, ...]
+    pattern: re.Pattern[str]
+
+    def find(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text)
+
+
+@dataclass(frozen=True)
+class FieldFormat:
+    """How one result field is written in an answer."""
+
+    label: str
+    unit: str = ""
+    decimals: int | None = None
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    intents: tuple[Intent, ...]
+    overview: tuple[tuple[str, tuple[str, ...]], ...]
+    fields: dict[str, FieldFormat]
+    groups: dict[str, str]
+    group_pattern: re.Pattern[str]
+
+
+def _phrase_regex(phrases: list[str]) -> re.Pattern[str]:
+    parts = []
+    for phrase in sorted(phrases, key=len, reverse=True):
+        body = re.escape(phrase.rstrip("*")).replace(r"\ ", r"\s+")
+        parts.append(body + (r"\w*" if phrase.endswith("*") else ""))
+    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])", re.IGNORECASE)
+
+
+def _load(name: str) -> dict[str, Any]:
+    return tomllib.loads((resources.files("agent.data") / name).read_text(encoding="utf-8"))
+
+
+@cache
+def vocabulary() -> Vocabulary:
+    """The bundled intent, field and functional-group tables."""
+    raw = _load("intents.toml")
+    intents = tuple(
+        Intent(
+            name=item["name"],
+            kind=item.get("kind", "single"),
+            tool=item["tool"],
+            fields=tuple(item["fields"]),
+            pattern=_phrase_regex(item["phrases"]),
+        )
+        for item in raw["intent"]
+    )
+    overview = tuple((tool, tuple(fields)) for tool, fields in raw["overview"]["tool_fields"])
+    fields = {k: FieldFormat(**v) for k, v in raw["fields"].items()}
+    groups = dict(_load("functional_groups.toml")["groups"])
+    return Vocabulary(intents, overview, fields, groups, _phrase_regex(list(groups)))

@@ -1,0 +1,47 @@
+"""Ask the planner for the next calls, within the step and time budget."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from agent.deps import Deps
+from agent.planners.base import PlanContext
+from agent.state import AgentState, Evidence, MoleculeRef
+
+
+def over_budget(state: AgentState, deps: Deps) -> str | None:
+    cfg = deps.settings.agent
+    if state.get("step", 0) >= cfg.max_steps:
+        return f"stopped after {cfg.max_steps} planning steps (setting agent.max_steps)"
+    if time.time() - state.get("started_at", time.time()) > cfg.time_budget_s:
+        return f"stopped at the {cfg.time_budget_s:g} s time budget (setting agent.time_budget_s)"
+    return None
+
+
+def plan(state: AgentState, *, deps: Deps) -> dict[str, Any]:
+    evidence = [Evidence.model_validate(e) for e in state.get("evidence", [])]
+    reason = over_budget(state, deps)
+    if reason is not None:
+        return {"pending": [], "stop_reason": reason}
+    ctx = PlanContext(
+        question=state["question"],
+        images=state.get("images", []),
+        step=state.get("step", 0),
+        evidence=evidence,
+        memory=[MoleculeRef.model_validate(m) for m in state.get("memory", [])],
+        tools=deps.tool_specs,
+    )
+    result = deps.planner.plan(ctx)
+    start = len(evidence)
+    calls = [c.model_copy(update={"id": f"c{start + i + 1}"}) for i, c in enumerate(result.calls)]
+    unknown = [c.tool for c in calls if c.tool not in deps.registry]
+    warnings = list(dict.fromkeys([*state.get("warnings", []), *result.warnings]))
+    if unknown:
+        warnings.append(f"the planner asked for unknown tools: {', '.join(unknown)}")
+        calls = [c for c in calls if c.tool in deps.registry]
+    return {
+        "pending": [c.model_dump() for c in calls],
+        "subjects": [s.model_dump() for s in result.subjects],
+        "warnings": warnings,
+    }

@@ -1,0 +1,41 @@
+"""The planner contract. The rule planner implements it today; an LLM planner drops in later."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.state import Evidence, MoleculeRef, Plan
+
+
+class ToolSpec(BaseModel):
+    """What a planner may know about a tool: enough to build a JSON schema for an LLM."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
+    parameters: dict[str, object] = Field(default_factory=dict)
+
+
+class PlanContext(BaseModel):
+    """Everything a planner sees when choosing the next step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    images: list[str] = Field(default_factory=list)
+    step: int = Field(0, description="How many plan -> act rounds have run for this question.")
+    evidence: list[Evidence] = Field(default_factory=list)
+    memory: list[MoleculeRef] = Field(
+        default_factory=list, description="Molecules of the previous turn, for 'its' and 'their'."
+    )
+    tools: list[ToolSpec] = Field(default_factory=list)
+
+
+@runtime_checkable
+class Planner(Protocol):
+    """Returns the calls to make next, or a plan with `done=True`."""
+
+    def plan(self, ctx: PlanContext) -> Plan: ...

@@ -1,0 +1,138 @@
+"""Pure analysis of a question: which molecules it names, split into clauses with their intents.
+
+No tools are called here; names are only spotted (resolution is a tool call the planner makes).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from agent.intents import Intent, Vocabulary
+from tools.base import ToolInputError
+from tools.chem.mol import ChemLimits, canonical_smiles, looks_like_smiles
+from tools.names.table import CAS_PATTERN, NameTable
+
+MentionKind = Literal["smiles", "invalid_smiles", "name", "cas", "reaction"]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A molecule (or reaction) written in the question."""
+
+    start: int
+    end: int
+    text: str
+    kind: MentionKind
+    smiles: str | None = None
+    error: str | None = None
+
+    @property
+    def is_molecule(self) -> bool:
+        return self.kind in ("smiles", "name", "cas")
+
+
+@dataclass
+class Clause:
+    """A part of the question with its own request ("..., and which is more similar to X?")."""
+
+    start: int
+    end: int
+    text: str
+    mentions: list[Mention] = field(default_factory=list)
+    intents: list[tuple[Intent, re.Match[str]]] = field(default_factory=list)
+
+
+_LEADING = "(\"'“‘<"
+_TRAILING = "?,;:.!\"'”’>"
+_NEW_REQUEST = r"(?=(?:which|what|how|is|are|does|do|can|its|their|also)\b)"
+_CLAUSE_BREAK = re.compile(
+    r"(?<=[?;!])\s+"
+    r"|(?<=\.)\s+(?=[A-Z])"
+    rf"|,\s*(?:and\s+|also\s+|then\s+)?{_NEW_REQUEST}"
+    rf"|\s+and\s+(?:also\s+)?{_NEW_REQUEST}",
+    re.IGNORECASE,
+)
+
+
+def _strip_token(raw: str, start: int) -> tuple[str, int]:
+    token = raw
+    while token and token[0] in _LEADING and not (token[0] == "(" and token.count("(") <= token.count(")")):
+        token, start = token[1:], start + 1
+    while token and (
+        token[-1] in _TRAILING or (token[-1] == ")" and token.count(")") > token.count("("))
+    ):
+        token = token[:-1]
+    return token, start
+
+
+def find_mentions(text: str, names: NameTable, limits: ChemLimits) -> list[Mention]:
+    """Molecules named, given as SMILES or CAS numbers, and reaction SMARTS, left to right."""
+    found: list[Mention] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
+
+    for match in re.finditer(r"\S+", text):
+        token, start = _strip_token(match.group(0), match.start())
+        if ">>" in token:
+            found.append(Mention(start, start + len(token), token, "reaction"))
+            taken.append((start, start + len(token)))
+    for start, end, name in names.find_names(text):
+        if free(start, end):
+            found.append(Mention(start, end, name, "name"))
+            taken.append((start, end))
+    for m in CAS_PATTERN.finditer(text):
+        if free(m.start(), m.end()):
+            found.append(Mention(m.start(), m.end(), m.group(1), "cas"))
+            taken.append((m.start(), m.end()))
+    for match in re.finditer(r"\S+", text):
+        token, start = _strip_token(match.group(0), match.start())
+        end = start + len(token)
+        if not token or not free(start, end) or not looks_like_smiles(token):
+            continue
+        try:
+            found.append(Mention(start, end, token, "smiles", smiles=canonical_smiles(token, limits)))
+        except ToolInputError as exc:
+            found.append(Mention(start, end, token, "invalid_smiles", error=str(exc)))
+        taken.append((start, end))
+    return sorted(found, key=lambda m: m.start)
+
+
+def _mask(text: str, offset: int, mentions: list[Mention]) -> str:
+    chars = list(text)
+    for m in mentions:
+        for i in range(max(m.start - offset, 0), min(m.end - offset, len(chars))):
+            chars[i] = " "
+    return "".join(chars)
+
+
+def split_clauses(text: str, mentions: list[Mention], vocab: Vocabulary) -> list[Clause]:
+    """Cut the question where a new request starts and find each part's intents."""
+    masked = _mask(text, 0, mentions)
+    cuts = [0]
+    for m in _CLAUSE_BREAK.finditer(masked):
+        if m.start() > cuts[-1]:
+            cuts.append(m.end())
+    cuts.append(len(text))
+    clauses = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        if not text[a:b].strip():
+            continue
+        inside = [m for m in mentions if a <= m.start < b]
+        part = _mask(text[a:b], a, inside)
+        intents = [(i, hit) for i in vocab.intents if (hit := i.find(part))]
+        clauses.append(Clause(a, b, text[a:b], inside, intents))
+    return clauses
+
+
+def find_group(clause: Clause, vocab: Vocabulary) -> tuple[str, str] | None:
+    """A functional group named in the clause (outside molecule names): (name, SMARTS)."""
+    part = _mask(clause.text, clause.start, clause.mentions)
+    hit = vocab.group_pattern.search(part)
+    if hit is None:
+        return None
+    key = next(k for k in vocab.groups if k.lower() == re.sub(r"\s+", " ", hit.group(0).lower()))
+    return key, vocab.groups[key]

@@ -1,0 +1,178 @@
+"""A planner that needs no LLM: intents from the data table, molecules from the question.
+
+`plan` is idempotent: it works out every call the question needs given what is already known,
+and returns the ones not made yet. Names are resolved first (one round), calls on them follow
+(next round); when nothing new is needed the plan is done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from agent.intents import Intent, Vocabulary, vocabulary
+from agent.planners.base import PlanContext
+from agent.planners.parse import Clause, Mention, find_group, find_mentions, split_clauses
+from agent.state import Evidence, MoleculeRef, Plan, ToolCall
+from tools.chem.mol import ChemLimits
+from tools.names.table import NameTable, builtin_table
+
+NO_MOLECULE = (
+    "I found no molecule in the question. Give a SMILES (e.g. CC(=O)Oc1ccccc1C(=O)O), "
+    "a CAS number or a common name (e.g. aspirin, caffeine)."
+)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A molecule a clause is about; `smiles` is None until its name is resolved."""
+
+    label: str
+    smiles: str | None
+    failed: bool = False
+    source: str | None = None
+
+
+class _Calls:
+    """Desired calls, merged by (tool, args) so focus fields of several intents add up."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[tuple[str, str], ToolCall] = {}
+
+    def add(self, tool: str, args: dict[str, Any], label: str | None = None,
+            focus: tuple[str, ...] = (), labels: dict[str, str] | None = None) -> None:
+        call = ToolCall(id="", tool=tool, args=args, label=label, focus=list(focus), labels=labels or {})
+        old = self.by_key.get(call.key())
+        if old is None:
+            self.by_key[call.key()] = call
+        else:
+            old.focus.extend(f for f in focus if f not in old.focus)
+
+
+class RulePlanner:
+    """Plans RDKit and name-resolution calls from phrases and molecules found in the question."""
+
+    def __init__(self, names: NameTable | None = None, limits: ChemLimits | None = None,
+                 vocab: Vocabulary | None = None) -> None:
+        self.names = names or builtin_table()
+        self.limits = limits or ChemLimits()
+        self.vocab = vocab or vocabulary()
+
+    def plan(self, ctx: PlanContext) -> Plan:
+        mentions = find_mentions(ctx.question, self.names, self.limits)
+        clauses = split_clauses(ctx.question, mentions, self.vocab)
+        resolved = _resolutions(ctx.evidence)
+        calls, warnings, used = _Calls(), list[str](), dict[str, Subject]()
+        previous = [Subject(m.name or m.smiles, m.smiles, source=m.source) for m in ctx.memory]
+
+        for clause in clauses:
+            own = self._plan_clause(clause, previous, resolved, calls, warnings)
+            for s in own or previous:
+                used.setdefault(s.label, s)
+            if own:
+                previous = own
+
+        if ctx.images:
+            warnings.append(
+                "Images were given, but no image-to-structure backend (OSRA or ChemVLM) is "
+                "configured, so they were not read."
+            )
+        if not used and not any(m.kind in ("invalid_smiles", "reaction") for m in mentions):
+            warnings.append(NO_MOLECULE)
+        done_keys = {e.call.key() for e in ctx.evidence}
+        new = [c for k, c in calls.by_key.items() if k not in done_keys]
+        subjects = [
+            MoleculeRef(smiles=s.smiles, name=None if s.label == s.smiles else s.label, source=s.source)
+            for s in used.values() if s.smiles
+        ]
+        return Plan(calls=new, done=not new, subjects=subjects, warnings=warnings)
+
+    def _subject(self, m: Mention, resolved: dict[str, Evidence], calls: _Calls) -> Subject:
+        if m.kind == "smiles":
+            return Subject(m.text, m.smiles, source="given as SMILES")
+        hit = resolved.get(m.text.lower())
+        if hit is None:
+            calls.add("resolve_name", {"name": m.text}, label=m.text, focus=("smiles",))
+            return Subject(m.text, None)
+        if not hit.ok:
+            return Subject(m.text, None, failed=True)
+        return Subject(m.text, str(hit.data["smiles"]), source=str(hit.data.get("source")))
+
+    def _plan_clause(self, clause: Clause, previous: list[Subject], resolved: dict[str, Evidence],
+                     calls: _Calls, warnings: list[str]) -> list[Subject]:
+        kinds = {i.kind: (i, hit) for i, hit in clause.intents}
+        mentions = list(clause.mentions)
+        pattern: tuple[str, str] | None = None
+        if "substructure" in kinds:
+            trigger = clause.start + kinds["substructure"][1].start()
+            given = [m for m in mentions if m.kind in ("smiles", "invalid_smiles") and m.start > trigger]
+            if given:
+                pattern = (given[0].text, given[0].text)
+                mentions.remove(given[0])
+            else:
+                pattern = find_group(clause, self.vocab)
+        for m in mentions:
+            if m.kind == "invalid_smiles":
+                calls.add("validate_smiles", {"smiles": m.text}, label=m.text, focus=("smiles",))
+        own = [self._subject(m, resolved, calls) for m in mentions if m.is_molecule]
+        # A clause that only names an invalid SMILES is about that string, not the last molecule.
+        invalid_only = any(m.kind == "invalid_smiles" for m in mentions)
+        subjects = own or ([] if invalid_only else previous)
+        ready = [s for s in subjects if s.smiles]
+        waiting = any(s.smiles is None and not s.failed for s in subjects)
+        single = [i for i, _ in clause.intents if i.kind == "single"]
+        if own and not clause.intents:
+            for s in ready:
+                for tool, fields in self.vocab.overview:
+                    calls.add(tool, {"smiles": s.smiles}, label=s.label, focus=fields)
+        for intent in single:
+            for s in ready:
+                calls.add(intent.tool, {"smiles": s.smiles}, label=s.label, focus=intent.fields)
+        if waiting:
+            return own
+        if "similarity" in kinds:
+            self._similarity(clause, kinds["similarity"], own, previous, calls, warnings)
+        if "substructure" in kinds:
+            if pattern is None:
+                warnings.append(
+                    "Say which substructure to look for: a SMARTS such as C(=O)[OH] or a group "
+                    "name such as 'carboxylic acid'."
+                )
+            elif ready:
+                name, smarts = pattern
+                calls.add(kinds["substructure"][0].tool, {"pattern": smarts, "smiles": [s.smiles for s in ready]},
+                          label=name, focus=("match",), labels={str(s.smiles): s.label for s in ready})
+        if "reaction" in kinds:
+            rxn = next((m for m in clause.mentions if m.kind == "reaction"), None)
+            if rxn is not None and ready:
+                calls.add(kinds["reaction"][0].tool, {"reaction": rxn.text, "reactants": [s.smiles for s in ready]},
+                          label=rxn.text, focus=("products",), labels={str(s.smiles): s.label for s in ready})
+        return own
+
+    def _similarity(self, clause: Clause, intent: tuple[Intent, Any], own: list[Subject],
+                    previous: list[Subject], calls: _Calls, warnings: list[str]) -> None:
+        trigger = clause.start + intent[1].end()
+        after_to = clause.text[trigger - clause.start:].lstrip().lower().startswith(("to ", "with "))
+        molecules = [m for m in clause.mentions if m.is_molecule]
+        if after_to and any(m.start >= trigger for m in molecules):
+            ref_index = next(i for i, m in enumerate(molecules) if m.start >= trigger)
+        else:
+            ref_index = 0
+        if not own:
+            return
+        ref = own[ref_index] if ref_index < len(own) else own[0]
+        others = [s for s in own if s is not ref] or [s for s in previous if s.label != ref.label]
+        targets = [s for s in others if s.smiles]
+        if not ref.smiles or not targets:
+            if not targets:
+                warnings.append(f"Name at least two molecules to compare with {ref.label}.")
+            return
+        labels = {str(s.smiles): s.label for s in [ref, *targets]}
+        calls.add("similarity", {"query": ref.smiles, "targets": [s.smiles for s in targets]},
+                  label=ref.label, focus=("tanimoto",), labels=labels)
+
+
+def _resolutions(evidence: list[Evidence]) -> dict[str, Evidence]:
+    return {
+        str(e.call.args["name"]).lower(): e for e in evidence if e.call.tool == "resolve_name"
+    }

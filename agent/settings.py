@@ -1,0 +1,135 @@
+"""One settings object for the whole assistant.
+
+Precedence, lowest first: field defaults < a TOML file < `CHEMAGENT_*` environment variables
+(nested with `__`, e.g. `CHEMAGENT_AGENT__MAX_STEPS=3`) < values passed in code or CLI flags.
+This module is the only place that reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from tools.chem.mol import ChemLimits
+
+_toml_file: ContextVar[Path | None] = ContextVar("chemagent_toml_file", default=None)
+
+
+def default_home() -> Path:
+    """`CHEMAGENT_HOME`, else ~/.chemagent: where threads, images and caches live."""
+    env = os.environ.get("CHEMAGENT_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".chemagent"
+
+
+def default_config_file() -> Path:
+    """`CHEMAGENT_CONFIG`, else config.toml in the home folder (used only if it exists)."""
+    env = os.environ.get("CHEMAGENT_CONFIG")
+    return Path(env).expanduser() if env else default_home() / "config.toml"
+
+
+class AgentSettings(BaseModel):
+    """How the graph runs a question."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    planner: Literal["rules"] = Field("rules", description="Which planner proposes tool calls.")
+    max_steps: int = Field(6, ge=1, le=50, description="Most plan -> act rounds per question.")
+    time_budget_s: float = Field(
+        120.0, gt=0, description="Wall-clock budget for one question; then answer with what is known."
+    )
+    tool_timeout_s: float = Field(30.0, gt=0, description="Limit for one tool call, in seconds.")
+    max_parallel_tools: int = Field(4, ge=1, le=64, description="Tool calls run at the same time.")
+
+
+class SafetySettings(BaseModel):
+    """The chemical-weapons screen that runs before any planning."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    list_file: Path | None = Field(
+        None,
+        description="CSV of scheduled chemicals (cas, source, smiles); the bundled "
+        "CWC/Australia Group list when empty.",
+    )
+
+
+class Settings(BaseSettings):
+    """Everything configurable about the assistant."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHEMAGENT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    home: Path = Field(default_factory=default_home, description="Data folder (threads, images).")
+    agent: AgentSettings = Field(default_factory=AgentSettings, description="Graph behaviour.")
+    chem: ChemLimits = Field(default_factory=ChemLimits, description="Bounds on RDKit work.")
+    safety: SafetySettings = Field(default_factory=SafetySettings, description="Safety screen.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = _toml_file.get()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+    @property
+    def checkpoint_db(self) -> Path:
+        """SQLite file of the conversation threads."""
+        return self.home / "threads.sqlite"
+
+    @property
+    def depiction_dir(self) -> Path:
+        """Folder where drawn structures are written."""
+        return self.home / "depictions"
+
+
+class ConfigFileError(ValueError):
+    """The TOML settings file is missing or unreadable."""
+
+
+def get_settings(
+    settings: Settings | dict[str, Any] | None = None, *, config_file: Path | None = None
+) -> Settings:
+    """Normalise what a caller has into `Settings`.
+
+    Args:
+        settings: a ready `Settings` (returned as is), a dict of overrides (nested dicts for
+            sections, highest precedence), or None for defaults + file + environment.
+        config_file: TOML file to read; defaults to `default_config_file()` when that exists.
+    """
+    if isinstance(settings, Settings):
+        return settings
+    explicit = config_file is not None or "CHEMAGENT_CONFIG" in os.environ
+    path = config_file or default_config_file()
+    if explicit and not path.is_file():
+        raise ConfigFileError(f"settings file {path} does not exist")
+    token = _toml_file.set(path if path.is_file() else None)
+    try:
+        return Settings(**(settings or {}))
+    except ValueError as exc:
+        if path.is_file():
+            raise ConfigFileError(f"invalid settings (file {path} or CHEMAGENT_* variables): {exc}") from exc
+        raise
+    finally:
+        _toml_file.reset(token)

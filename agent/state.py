@@ -1,0 +1,82 @@
+"""The graph's state and the records that travel through it.
+
+State values are plain JSON-able dicts and lists (models are dumped), so the SQLite checkpointer
+stores them without custom serialisers and a thread can be read back by any version.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ToolCall(_Model):
+    """One call the planner wants made."""
+
+    id: str = Field(description="Unique within the question, e.g. c3.")
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    label: str | None = Field(None, description="The molecule this call is about, as the user named it.")
+    focus: list[str] = Field(default_factory=list, description="Result fields the user asked for.")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="Canonical SMILES -> user's name, for multi-molecule tools."
+    )
+
+    def key(self) -> tuple[str, str]:
+        """Identity of the work, so the same call is never made twice."""
+        import json
+
+        return self.tool, json.dumps(self.args, sort_keys=True)
+
+
+class Evidence(_Model):
+    """What one tool call produced (or why it failed)."""
+
+    id: str
+    call: ToolCall
+    ok: bool
+    summary: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    files: list[str] = Field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class MoleculeRef(_Model):
+    """A molecule the conversation is about."""
+
+    smiles: str
+    name: str | None = None
+    source: str | None = Field(None, description="Where the structure came from.")
+
+
+class Plan(_Model):
+    """A planner's decision: calls to make now, or done."""
+
+    calls: list[ToolCall] = Field(default_factory=list)
+    done: bool = False
+    subjects: list[MoleculeRef] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class AgentState(TypedDict, total=False):
+    """Per-thread state. Per-question keys are reset by `screen`; `memory` and `history` persist."""
+
+    question: str
+    images: list[str]
+    started_at: float
+    step: int
+    pending: list[dict[str, Any]]
+    evidence: list[dict[str, Any]]
+    subjects: list[dict[str, Any]]
+    warnings: list[str]
+    refusal: str | None
+    stop_reason: str | None
+    answer: dict[str, Any] | None
+    memory: list[dict[str, Any]]
+    history: list[dict[str, str]]

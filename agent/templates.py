@@ -1,0 +1,155 @@
+"""Writes the answer from evidence with templates (the LLM writer comes with the models issue).
+
+Every value printed is read from a tool result; nothing is computed here except which of
+several given values is highest, so every number can be traced to a cited step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.answer import Citation
+from agent.intents import FieldFormat, vocabulary
+from agent.state import Evidence
+
+
+class _Citer:
+    def __init__(self) -> None:
+        self.citations: list[Citation] = []
+        self._numbers: dict[str, int] = {}
+
+    def __call__(self, e: Evidence) -> str:
+        if e.id not in self._numbers:
+            self._numbers[e.id] = len(self._numbers) + 1
+            self.citations.append(
+                Citation(number=self._numbers[e.id], evidence_id=e.id, tool=e.call.tool, summary=e.summary)
+            )
+        return f"[{self._numbers[e.id]}]"
+
+
+def format_value(name: str, value: Any) -> str:
+    """A result value as written in answers, with its unit and precision from the field table."""
+    fmt = vocabulary().fields.get(name, FieldFormat(label=name))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and fmt.decimals is not None:
+        text = f"{value:.{fmt.decimals}f}"
+        if float(text) == 0:
+            text = text.lstrip("-")  # no "-0.00"
+    elif isinstance(value, list):
+        if value and isinstance(value[0], dict) and "label" in value[0]:
+            text = ", ".join(f"{v['symbol']}{v['atom']} ({v['label']})" for v in value)
+        else:
+            text = ", ".join(str(v) for v in value)
+        text = text or "none"
+    else:
+        text = str(value)
+    return f"{text} {fmt.unit}".rstrip() if fmt.unit else text
+
+
+def _label(name: str) -> str:
+    return vocabulary().fields.get(name, FieldFormat(label=name)).label
+
+
+def _who(smiles: str, labels: dict[str, str]) -> str:
+    return labels.get(smiles, smiles)
+
+
+def _single_lines(evidence: list[Evidence], cite: _Citer) -> list[str]:
+    by_subject: dict[str, list[str]] = {}
+    for e in evidence:
+        if not e.ok or e.call.tool in _MULTI or e.call.tool == "resolve_name":
+            continue
+        subject = e.call.label or str(e.data.get("smiles", "?"))
+        lines = by_subject.setdefault(subject, [])
+        fields = e.call.focus or [k for k in e.data if k != "smiles"]
+        for f in fields:
+            if f in e.data and not (f == "smiles" and e.call.tool != "validate_smiles"):
+                lines.append(f"  - {_label(f)}: {format_value(f, e.data[f])} {cite(e)}")
+    out = []
+    for subject, lines in by_subject.items():
+        out.append(f"{subject}:")
+        out.extend(dict.fromkeys(lines))
+    return out
+
+
+def _comparisons(evidence: list[Evidence]) -> list[str]:
+    """'Highest logP: ibuprofen (3.07); lowest: aspirin (1.31)' for fields asked of 2+ molecules."""
+    values: dict[str, dict[str, Any]] = {}
+    for e in evidence:
+        if e.ok and e.call.tool in ("descriptors", "molecular_weight") and e.call.label:
+            for f in e.call.focus:
+                v = e.data.get(f)
+                if isinstance(v, int | float) and not isinstance(v, bool):
+                    values.setdefault(f, {})[e.call.label] = v
+    out = []
+    for f, per in values.items():
+        if len(per) < 2:
+            continue
+        hi, lo = max(per, key=per.__getitem__), min(per, key=per.__getitem__)
+        if per[hi] == per[lo]:
+            out.append(f"{_label(f)} is the same for all ({format_value(f, per[hi])}).")
+        else:
+            out.append(
+                f"Highest {_label(f)}: {hi} ({format_value(f, per[hi])}); "
+                f"lowest: {lo} ({format_value(f, per[lo])})."
+            )
+    return out
+
+
+def _similarity(e: Evidence, cite: _Citer) -> str:
+    labels = e.call.labels
+    rows = ", ".join(f"{_who(r['smiles'], labels)} {r['tanimoto']}" for r in e.data["results"])
+    best = _who(e.data["most_similar"], labels)
+    ref = _who(e.data["query"], labels)
+    return f"Tanimoto similarity to {ref} ({e.data['fingerprint']}): {rows}; most similar: {best} {cite(e)}"
+
+
+def _substructure(e: Evidence, cite: _Citer) -> str:
+    labels = e.call.labels
+    rows = ", ".join(
+        f"{_who(r['smiles'], labels)} {'yes' if r['match'] else 'no'}"
+        + (f" ({r['n_matches']} match{'es' if r['n_matches'] != 1 else ''})" if r["match"] else "")
+        for r in e.data["results"]
+    )
+    pattern = e.call.args["pattern"]
+    name = e.call.label if e.call.label and e.call.label != pattern else None
+    what = f"{name} ({pattern})" if name else pattern
+    return f"Contains {what}: {rows} {cite(e)}"
+
+
+def _reaction(e: Evidence, cite: _Citer) -> str:
+    products = [p["smiles"] for p in e.data["products"]]
+    reactants = ", ".join(_who(s, e.call.labels) for s in e.call.args["reactants"])
+    if not products:
+        return f"The reaction {e.call.args['reaction']} does not apply to {reactants} {cite(e)}"
+    return f"Products of {e.call.args['reaction']} on {reactants}: {'; '.join(products)} {cite(e)}"
+
+
+_MULTI = {"similarity": _similarity, "substructure_search": _substructure, "apply_reaction": _reaction}
+
+
+def write(evidence: list[Evidence], warnings: list[str]) -> tuple[str, list[Citation]]:
+    """The answer text and the citations its [n] markers point to."""
+    cite = _Citer()
+    parts: list[str] = []
+    resolved = [e for e in evidence if e.ok and e.call.tool == "resolve_name"]
+    if resolved:
+        parts.append(
+            "Structures: " + "; ".join(
+                f"{e.call.args['name']} = {e.data['smiles']} ({e.data['source']}) {cite(e)}" for e in resolved
+            )
+        )
+    parts.extend(_single_lines(evidence, cite))
+    parts.extend(_comparisons(evidence))
+    parts.extend(_MULTI[e.call.tool](e, cite) for e in evidence if e.ok and e.call.tool in _MULTI)
+    failures = [e for e in evidence if not e.ok]
+    if failures:
+        parts.append("Problems:")
+        parts.extend(f"  - {e.call.tool} ({e.call.label or ''}): {e.error}" for e in failures)
+    if warnings:
+        parts.append("Warnings:")
+        parts.extend(f"  - {w}" for w in warnings)
+    if not parts:
+        parts.append("I found nothing to compute for this question.")
+    return "\n".join(parts), cite.citations

@@ -1,0 +1,1 @@
+"""Benchmark tasks, metrics and reports (lands with the evaluation issue)."""

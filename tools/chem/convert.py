@@ -1,0 +1,33 @@
+"""Identity of a structure: formula, masses and InChI/InChIKey."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rdkit import Chem
+from rdkit.Chem import Descriptors, rdMolDescriptors
+
+from tools.base import ToolError
+from tools.chem.mol import rdkit_messages
+
+
+def formula(mol: Chem.Mol) -> str:
+    """Hill-order molecular formula with charge, e.g. C9H8O4."""
+    return str(rdMolDescriptors.CalcMolFormula(mol))
+
+
+def masses(mol: Chem.Mol) -> dict[str, float]:
+    """Average molecular weight (g/mol) and monoisotopic exact mass (Da)."""
+    return {
+        "molecular_weight": round(float(Descriptors.MolWt(mol)), 3),
+        "exact_mass": round(float(Descriptors.ExactMolWt(mol)), 4),
+    }
+
+
+def inchi(mol: Chem.Mol) -> dict[str, Any]:
+    """Standard InChI and InChIKey."""
+    with rdkit_messages() as log:
+        text = Chem.MolToInchi(mol)
+    if not text:
+        raise ToolError(f"InChI could not be generated: {'; '.join(log.lines) or 'unknown reason'}")
+    return {"inchi": text, "inchikey": Chem.InchiToInchiKey(text)}

@@ -1,0 +1,1 @@
+"""Training recipes for the core models (lands with the training issue)."""
