@@ -77,7 +77,9 @@ def grounded_numbers(evidence: list[Evidence]) -> set[str]:
                 raw = m.group(0).replace("−", "-")
                 out.add(raw)
                 value = float(raw)
-                out.update(f"{value:.{d}f}".lstrip("-") if round(value, d) == 0 else f"{value:.{d}f}" for d in range(5))
+                for d in range(5):
+                    text = f"{value:.{d}f}"
+                    out.update((text, text.lstrip("-")) if float(text) == 0 else (text,))
     return out
 
 

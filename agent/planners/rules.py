@@ -1,8 +1,8 @@
 """A planner that needs no LLM: intents from the data table, molecules from the question.
 
 `plan` is idempotent: it works out every call the question needs given what is already known,
-and returns the ones not made yet. Names are resolved first (one round), calls on them follow
-(next round); when nothing new is needed the plan is done.
+and returns the ones not made yet. Names are resolved first (one round), every other call
+follows (next round); when nothing new is needed the plan is done.
 """
 
 from __future__ import annotations
@@ -45,8 +45,11 @@ class _Calls:
         old = self.by_key.get(call.key())
         if old is None:
             self.by_key[call.key()] = call
-        else:
-            old.focus.extend(f for f in focus if f not in old.focus)
+            return
+        old.focus.extend(f for f in focus if f not in old.focus)
+        if label and old.label and label not in old.label.split(" / "):
+            # The same structure written two ways ("CN1CCC[C@H]1c1cccnc1 and nicotine").
+            old.label = f"{old.label} / {label}"
 
 
 class RulePlanner:
@@ -81,6 +84,10 @@ class RulePlanner:
             warnings.append(NO_MOLECULE)
         done_keys = {e.call.key() for e in ctx.evidence}
         new = [c for k, c in calls.by_key.items() if k not in done_keys]
+        if any(c.tool == "resolve_name" for c in new):
+            # Resolve every name first: a structure given twice (as SMILES and by name) is then
+            # recognised as one molecule before any property call is labelled.
+            new = [c for c in new if c.tool in ("resolve_name", "validate_smiles")]
         subjects = [
             MoleculeRef(smiles=s.smiles, name=None if s.label == s.smiles else s.label, source=s.source)
             for s in used.values() if s.smiles
@@ -118,7 +125,7 @@ class RulePlanner:
         # A clause that only names an invalid SMILES is about that string, not the last molecule.
         invalid_only = any(m.kind == "invalid_smiles" for m in mentions)
         subjects = own or ([] if invalid_only else previous)
-        ready = [s for s in subjects if s.smiles]
+        ready = _merge_same_structure(subjects)
         waiting = any(s.smiles is None and not s.failed for s in subjects)
         single = [i for i, _ in clause.intents if i.kind == "single"]
         if own and not clause.intents:
@@ -170,6 +177,20 @@ class RulePlanner:
         labels = {str(s.smiles): s.label for s in [ref, *targets]}
         calls.add("similarity", {"query": ref.smiles, "targets": [s.smiles for s in targets]},
                   label=ref.label, focus=("tanimoto",), labels=labels)
+
+
+def _merge_same_structure(subjects: list[Subject]) -> list[Subject]:
+    """Resolved subjects, one per structure; "X / Y" when the question names one molecule twice."""
+    merged: dict[str, Subject] = {}
+    for s in subjects:
+        if not s.smiles:
+            continue
+        old = merged.get(s.smiles)
+        if old is None:
+            merged[s.smiles] = s
+        elif s.label not in old.label.split(" / "):
+            merged[s.smiles] = Subject(f"{old.label} / {s.label}", s.smiles, source=old.source)
+    return list(merged.values())
 
 
 def _resolutions(evidence: list[Evidence]) -> dict[str, Evidence]:

@@ -128,11 +128,12 @@ def parse_smiles(smiles: str, limits: ChemLimits | None = None) -> Chem.Mol:
                 f"molecule has {heavy:,} heavy atoms; the limit is {limits.max_heavy_atoms:,} "
                 "(setting chem.max_heavy_atoms)"
             )
-        try:
-            Chem.SanitizeMol(mol)
-        except Exception as exc:  # RDKit raises several sanitisation exception types
-            raise InvalidSmiles(_explain(text, [*log.lines, str(exc)])) from None
-    return mol
+        # The full parse sanitises and perceives stereo (and removes explicit H) exactly as
+        # RDKit users expect; the bare parse above only bounded its cost.
+        full = Chem.MolFromSmiles(text)
+        if full is None:
+            raise InvalidSmiles(_explain(text, log.lines))
+    return full
 
 
 def canonical_smiles(smiles: str, limits: ChemLimits | None = None) -> str:
@@ -161,6 +162,9 @@ def looks_like_smiles(token: str) -> bool:
     if any(ch.isalpha() and ch not in "BCNOSPFIbcnosp" for ch in bare):
         return False
     if not any(ch.isalpha() for ch in token):
+        return False
+    # All-lowercase words (sp3, cos) are prose unless they look like an aromatic ring (c1ccccc1).
+    if token.islower() and not ("c" in token and any(ch.isdigit() for ch in token) and len(token) >= 5):
         return False
     if _SMILES_SYNTAX.search(token):
         return True

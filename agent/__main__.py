@@ -1,0 +1,5 @@
+"""`python -m agent` is the `chemagent` command."""
+
+from agent.cli import app
+
+app()
