@@ -19,7 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data folder (threads, images).")]
