@@ -40,9 +40,13 @@ def check_question(question: str, images: list[str] | None = None) -> tuple[str,
     """Validate input before anything is stored; returns the stripped question and image paths."""
     text = (question or "").strip()
     if not text:
-        raise QuestionError("empty question: ask about a molecule, e.g. 'What is the logP of aspirin?'")
+        raise QuestionError(
+            "empty question: ask about a molecule, e.g. 'What is the logP of aspirin?'"
+        )
     if len(text) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"question is {len(text):,} characters; the limit is {MAX_QUESTION_CHARS:,}")
+        raise QuestionError(
+            f"question is {len(text):,} characters; the limit is {MAX_QUESTION_CHARS:,}"
+        )
     paths = []
     for img in images or []:
         p = Path(img).expanduser()
@@ -54,7 +58,9 @@ def check_question(question: str, images: list[str] | None = None) -> tuple[str,
 
 def _describe(node: str, update: dict[str, Any]) -> str:
     if node == "screen":
-        return update.get("refusal") or ("; ".join(update.get("warnings", [])) or "safety screen passed")
+        return update.get("refusal") or (
+            "; ".join(update.get("warnings", [])) or "safety screen passed"
+        )
     if node == "plan":
         pending = update.get("pending", [])
         if not pending:
@@ -63,7 +69,7 @@ def _describe(node: str, update: dict[str, Any]) -> str:
     if node == "act":
         return "\n".join(
             f"{'✓' if e['ok'] else '✗'} {e['call']['tool']}: {e['summary']} ({e['seconds']:.3f} s)"
-            for e in update.get("evidence", [])[-len(update.get("evidence", [])):]
+            for e in update.get("evidence", [])[-len(update.get("evidence", [])) :]
             if e["id"] in update.get("_new", [e["id"]])
         )
     return "answer written"
@@ -100,14 +106,18 @@ class Assistant:
         limit = 2 * self.settings.agent.max_steps + 10
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": limit}
 
-    def ask(self, question: str, images: list[str] | None = None, thread_id: str | None = None) -> Answer:
+    def ask(
+        self, question: str, images: list[str] | None = None, thread_id: str | None = None
+    ) -> Answer:
         """Answer one question; pass `thread_id` to continue a conversation."""
         text, paths = check_question(question, images)
         tid = thread_id or uuid.uuid4().hex
         state = self.graph.invoke({"question": text, "images": paths}, self._config(tid))
         return Answer.model_validate({**state["answer"], "thread_id": tid})
 
-    async def aask(self, question: str, images: list[str] | None = None, thread_id: str | None = None) -> Answer:
+    async def aask(
+        self, question: str, images: list[str] | None = None, thread_id: str | None = None
+    ) -> Answer:
         """`ask` without blocking the event loop."""
         return await asyncio.to_thread(self.ask, question, images, thread_id)
 
@@ -119,7 +129,9 @@ class Assistant:
         tid = thread_id or uuid.uuid4().hex
         config = self._config(tid)
         seen = 0
-        for chunk in self.graph.stream({"question": text, "images": paths}, config, stream_mode="updates"):
+        for chunk in self.graph.stream(
+            {"question": text, "images": paths}, config, stream_mode="updates"
+        ):
             for node, update in chunk.items():
                 update = dict(update or {})
                 if node == "act":

@@ -8,6 +8,7 @@ A rerun skips ids that already have an answer and retries those that failed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -62,7 +63,9 @@ def _read_done(out_path: Path) -> set[str]:
         except json.JSONDecodeError:
             if offset == len(raw):  # the torn tail of a killed write
                 break
-            raise BatchError(f"{out_path} has a corrupt line that is not the last; fix or move it") from None
+            raise BatchError(
+                f"{out_path} has a corrupt line that is not the last; fix or move it"
+            ) from None
         if not line.endswith(b"\n"):
             break
         good_end = offset
@@ -90,13 +93,16 @@ def read_items(in_path: Path) -> tuple[list[BatchItem], list[dict[str, Any]]]:
         except ValidationError as exc:
             first = exc.errors()[0]
             rid = None
-            try:
+            with contextlib.suppress(json.JSONDecodeError, AttributeError):
                 rid = json.loads(line).get("id")
-            except (json.JSONDecodeError, AttributeError):
-                pass
             where = ".".join(str(p) for p in first["loc"]) or "line"
-            bad.append({"id": str(rid) if rid is not None else f"line-{n}", "ok": False,
-                        "error": f"line {n}: {where}: {first['msg']}"})
+            bad.append(
+                {
+                    "id": str(rid) if rid is not None else f"line-{n}",
+                    "ok": False,
+                    "error": f"line {n}: {where}: {first['msg']}",
+                }
+            )
             continue
         key = str(item.id)
         if key in seen:
@@ -154,6 +160,9 @@ def run_batch(
                 record(fut.result())
 
     return BatchReport(
-        total=len(items) + len(bad), answered=counts["answered"], failed=counts["failed"],
-        skipped=len(items) - len(todo), out_path=str(out_path),
+        total=len(items) + len(bad),
+        answered=counts["answered"],
+        failed=counts["failed"],
+        skipped=len(items) - len(todo),
+        out_path=str(out_path),
     )

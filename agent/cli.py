@@ -63,7 +63,9 @@ def render(answer: Any) -> None:
         for col in ("#", "tool", "ok", "s", "result"):
             table.add_column(col)
         for i, s in enumerate(answer.steps, start=1):
-            table.add_row(str(i), s.tool, "✓" if s.ok else "✗", f"{s.seconds:.3f}", escape(s.summary))
+            table.add_row(
+                str(i), s.tool, "✓" if s.ok else "✗", f"{s.seconds:.3f}", escape(s.summary)
+            )
         out.print(table)
     out.print(f"[dim]thread {answer.thread_id}[/]")
 
@@ -71,9 +73,15 @@ def render(answer: Any) -> None:
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print the Answer object as JSON.")] = False,
-    image: Annotated[list[Path] | None, typer.Option("--image", help="Image of a structure.")] = None,
-    thread: Annotated[str | None, typer.Option("--thread", help="Continue this conversation.")] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the Answer object as JSON.")
+    ] = False,
+    image: Annotated[
+        list[Path] | None, typer.Option("--image", help="Image of a structure.")
+    ] = None,
+    thread: Annotated[
+        str | None, typer.Option("--thread", help="Continue this conversation.")
+    ] = None,
     config: ConfigOpt = None,
     home: HomeOpt = None,
     max_steps: StepsOpt = None,
@@ -98,7 +106,9 @@ def ask(
 
 @app.command()
 def chat(
-    thread: Annotated[str | None, typer.Option("--thread", help="Continue this conversation.")] = None,
+    thread: Annotated[
+        str | None, typer.Option("--thread", help="Continue this conversation.")
+    ] = None,
     config: ConfigOpt = None,
     home: HomeOpt = None,
     max_steps: StepsOpt = None,
@@ -113,8 +123,10 @@ def chat(
     a = _assistant(config, _overrides(home, max_steps, time_budget))
     tid = thread or uuid.uuid4().hex[:12]
     past = a.history(tid)
-    out.print(f"[bold]chemagent[/] - thread [cyan]{tid}[/] ({len(past)} earlier turn(s)). "
-              "Ask about molecules by SMILES, CAS or name; 'exit' quits.")
+    out.print(
+        f"[bold]chemagent[/] - thread [cyan]{tid}[/] ({len(past)} earlier turn(s)). "
+        "Ask about molecules by SMILES, CAS or name; 'exit' quits."
+    )
     try:
         while True:
             try:
@@ -142,7 +154,9 @@ def chat(
 @app.command()
 def batch(
     in_path: Annotated[Path, typer.Argument(help="JSONL: one {id, question, images} per line.")],
-    out_path: Annotated[Path, typer.Option("--out", help="JSONL answers, appended as they finish.")],
+    out_path: Annotated[
+        Path, typer.Option("--out", help="JSONL answers, appended as they finish.")
+    ],
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64)] = 4,
     config: ConfigOpt = None,
     home: HomeOpt = None,
@@ -159,18 +173,23 @@ def batch(
     except BatchError as exc:
         _fail(str(exc))
     a = _assistant(config, _overrides(home, max_steps, time_budget))
-    with Progress(TextColumn("questions"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err) as progress:
+    with Progress(
+        TextColumn("questions"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
         task = progress.add_task("batch", total=len(items) + len(bad))
         try:
-            report = a.batch(in_path, out_path, concurrency, on_result=lambda rec: progress.advance(task))
+            report = a.batch(
+                in_path, out_path, concurrency, on_result=lambda rec: progress.advance(task)
+            )
         except BatchError as exc:
             _fail(str(exc))
         finally:
             a.close()
         progress.update(task, completed=report.answered + report.failed + report.skipped)
-    err.print(f"{report.answered} answered, {report.failed} failed, {report.skipped} already done "
-              f"-> {report.out_path}")
+    err.print(
+        f"{report.answered} answered, {report.failed} failed, {report.skipped} already done "
+        f"-> {report.out_path}"
+    )
     if report.failed:
         raise typer.Exit(1)
 
@@ -194,7 +213,9 @@ def setup(config: ConfigOpt = None, home: HomeOpt = None) -> None:
     out.print(f"data folder    {settings.home}")
     out.print(f"threads        {settings.checkpoint_db}")
     out.print(f"RDKit          ok (aspirin -> {canonical_smiles(hit.smiles)})")
-    out.print(f"safety list    {len(lst.by_cas)} CAS numbers ({len(lst.cas_only)} matched by CAS only)")
+    out.print(
+        f"safety list    {len(lst.by_cas)} CAS numbers ({len(lst.cas_only)} matched by CAS only)"
+    )
 
 
 @app.command("tools")
@@ -210,6 +231,10 @@ def list_tools() -> None:
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug output.")] = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug output.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )

@@ -30,12 +30,22 @@ class Deps:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, planner: Planner | None = None, registry: ToolRegistry | None = None
+        cls,
+        settings: Settings,
+        planner: Planner | None = None,
+        registry: ToolRegistry | None = None,
     ) -> Deps:
         reg = registry or default_registry(settings)
         names = builtin_table()
-        lst = load_schedule_list(settings.safety.list_file) if settings.safety.list_file else bundled_list()
-        specs = [ToolSpec(name=t.name, description=t.description, parameters=t.json_schema()) for t in reg]
+        lst = (
+            load_schedule_list(settings.safety.list_file)
+            if settings.safety.list_file
+            else bundled_list()
+        )
+        specs = [
+            ToolSpec(name=t.name, description=t.description, parameters=t.json_schema())
+            for t in reg
+        ]
         return cls(
             settings=settings,
             registry=reg,

@@ -101,7 +101,9 @@ def load_schedule_list(csv_path: Path | None = None) -> ScheduleList:
             continue
         if (key := structure_key(mol)) is not None:
             lst.by_structure[key].add(cas)
-    raw = tomllib.loads((resources.files("agent.data") / "safety_names.toml").read_text(encoding="utf-8"))
+    raw = tomllib.loads(
+        (resources.files("agent.data") / "safety_names.toml").read_text(encoding="utf-8")
+    )
     lst.names = {k.lower(): v for k, v in raw["names"].items()}
     for name, cas_list in lst.names.items():
         for cas in cas_list:
@@ -162,7 +164,8 @@ class SafetyScreen:
                 )
             what = ", ".join(schedules)
             advice = (
-                "no synthesis route will be given" if wants_synthesis
+                "no synthesis route will be given"
+                if wants_synthesis
                 else "handle and store it under your institution's controls"
             )
             warnings.append(f"{named} is a controlled chemical ({what}); {advice}.")

@@ -45,7 +45,9 @@ class AgentSettings(BaseModel):
     planner: Literal["rules"] = Field("rules", description="Which planner proposes tool calls.")
     max_steps: int = Field(6, ge=1, le=50, description="Most plan -> act rounds per question.")
     time_budget_s: float = Field(
-        120.0, gt=0, description="Wall-clock budget for one question; then answer with what is known."
+        120.0,
+        gt=0,
+        description="Wall-clock budget for one question; then answer with what is known.",
     )
     tool_timeout_s: float = Field(30.0, gt=0, description="Limit for one tool call, in seconds.")
     max_parallel_tools: int = Field(4, ge=1, le=64, description="Tool calls run at the same time.")
@@ -129,7 +131,9 @@ def get_settings(
         return Settings(**(settings or {}))
     except ValueError as exc:
         if path.is_file():
-            raise ConfigFileError(f"invalid settings (file {path} or CHEMAGENT_* variables): {exc}") from exc
+            raise ConfigFileError(
+                f"invalid settings (file {path} or CHEMAGENT_* variables): {exc}"
+            ) from exc
         raise
     finally:
         _toml_file.reset(token)

@@ -21,10 +21,13 @@ class ToolCall(_Model):
     id: str = Field(description="Unique within the question, e.g. c3.")
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
-    label: str | None = Field(None, description="The molecule this call is about, as the user named it.")
+    label: str | None = Field(
+        None, description="The molecule this call is about, as the user named it."
+    )
     focus: list[str] = Field(default_factory=list, description="Result fields the user asked for.")
     labels: dict[str, str] = Field(
-        default_factory=dict, description="Canonical SMILES -> user's name, for multi-molecule tools."
+        default_factory=dict,
+        description="Canonical SMILES -> user's name, for multi-molecule tools.",
     )
 
     def key(self) -> tuple[str, str]:

@@ -22,7 +22,12 @@ class _Citer:
         if e.id not in self._numbers:
             self._numbers[e.id] = len(self._numbers) + 1
             self.citations.append(
-                Citation(number=self._numbers[e.id], evidence_id=e.id, tool=e.call.tool, summary=e.summary)
+                Citation(
+                    number=self._numbers[e.id],
+                    evidence_id=e.id,
+                    tool=e.call.tool,
+                    summary=e.summary,
+                )
             )
         return f"[{self._numbers[e.id]}]"
 
@@ -126,7 +131,11 @@ def _reaction(e: Evidence, cite: _Citer) -> str:
     return f"Products of {e.call.args['reaction']} on {reactants}: {'; '.join(products)} {cite(e)}"
 
 
-_MULTI = {"similarity": _similarity, "substructure_search": _substructure, "apply_reaction": _reaction}
+_MULTI = {
+    "similarity": _similarity,
+    "substructure_search": _substructure,
+    "apply_reaction": _reaction,
+}
 
 
 def write(evidence: list[Evidence], warnings: list[str]) -> tuple[str, list[Citation]]:
@@ -136,8 +145,10 @@ def write(evidence: list[Evidence], warnings: list[str]) -> tuple[str, list[Cita
     resolved = [e for e in evidence if e.ok and e.call.tool == "resolve_name"]
     if resolved:
         parts.append(
-            "Structures: " + "; ".join(
-                f"{e.call.args['name']} = {e.data['smiles']} ({e.data['source']}) {cite(e)}" for e in resolved
+            "Structures: "
+            + "; ".join(
+                f"{e.call.args['name']} = {e.data['smiles']} ({e.data['source']}) {cite(e)}"
+                for e in resolved
             )
         )
     parts.extend(_single_lines(evidence, cite))

@@ -35,6 +35,10 @@ def run_cli(*args: str, env_home: Path, timeout: float = 120) -> subprocess.Comp
     """Run `chemagent` in a fresh interpreter, as a user would."""
     env = {**os.environ, "CHEMAGENT_HOME": str(env_home)}
     return subprocess.run(
-        [sys.executable, "-m", "agent", *args], capture_output=True, text=True, env=env,
-        timeout=timeout, cwd=ROOT,
+        [sys.executable, "-m", "agent", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        cwd=ROOT,
     )

@@ -25,13 +25,18 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def test_batch_answers_and_records_failures(assistant, tmp_path):
-    src = write_jsonl(tmp_path / "in.jsonl", [
-        {"id": 1, "question": "formula of CCO"},
-        {"id": "b", "question": ""},
-        {"id": "c", "question": "logP of caffeine"},
-        {"id": "d", "question": "What is this?", "images": [str(tmp_path / "missing.png")]},
-    ])
-    (tmp_path / "in.jsonl").write_text((tmp_path / "in.jsonl").read_text() + '{"question": "no id"}\n')
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"id": 1, "question": "formula of CCO"},
+            {"id": "b", "question": ""},
+            {"id": "c", "question": "logP of caffeine"},
+            {"id": "d", "question": "What is this?", "images": [str(tmp_path / "missing.png")]},
+        ],
+    )
+    (tmp_path / "in.jsonl").write_text(
+        (tmp_path / "in.jsonl").read_text() + '{"question": "no id"}\n'
+    )
     out = tmp_path / "out.jsonl"
     report = assistant.batch(src, out, concurrency=2)
     rows = {str(r["id"]): r for r in read_jsonl(out)}
@@ -43,11 +48,18 @@ def test_batch_answers_and_records_failures(assistant, tmp_path):
 
 
 def test_rerun_skips_answered_and_repairs_a_torn_line(assistant, tmp_path):
-    src = write_jsonl(tmp_path / "in.jsonl", [{"id": i, "question": f"MW of {'C' * (i + 1)}"} for i in range(4)])
+    src = write_jsonl(
+        tmp_path / "in.jsonl", [{"id": i, "question": f"MW of {'C' * (i + 1)}"} for i in range(4)]
+    )
     out = tmp_path / "out.jsonl"
     # A previous run answered ids 0 and 1, then was killed while writing id 2.
-    out.write_text(json.dumps({"id": 0, "ok": True, "answer": {}}) + "\n"
-                   + json.dumps({"id": 1, "ok": True, "answer": {}}) + "\n" + '{"id": 2, "ok": tr')
+    out.write_text(
+        json.dumps({"id": 0, "ok": True, "answer": {}})
+        + "\n"
+        + json.dumps({"id": 1, "ok": True, "answer": {}})
+        + "\n"
+        + '{"id": 2, "ok": tr'
+    )
     report = assistant.batch(src, out)
     assert report.skipped == 2 and report.answered == 2
     rows = read_jsonl(out)  # every line parses again
@@ -55,7 +67,9 @@ def test_rerun_skips_answered_and_repairs_a_torn_line(assistant, tmp_path):
 
 
 def test_duplicate_ids_are_refused_before_any_work(assistant, tmp_path):
-    src = write_jsonl(tmp_path / "in.jsonl", [{"id": 1, "question": "a"}, {"id": 1, "question": "b"}])
+    src = write_jsonl(
+        tmp_path / "in.jsonl", [{"id": 1, "question": "a"}, {"id": 1, "question": "b"}]
+    )
     with pytest.raises(BatchError, match="appears twice"):
         assistant.batch(src, tmp_path / "out.jsonl")
     assert not (tmp_path / "out.jsonl").exists()
@@ -64,12 +78,29 @@ def test_duplicate_ids_are_refused_before_any_work(assistant, tmp_path):
 @pytest.mark.slow
 def test_killed_batch_resumes_without_losing_or_repeating(chemagent_home, tmp_path):
     n = 60
-    src = write_jsonl(tmp_path / "in.jsonl", [
-        {"id": f"q{i}", "question": f"What are the logP, TPSA and QED of {'C' * (i % 20 + 1)}O?"} for i in range(n)
-    ])
+    src = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {
+                "id": f"q{i}",
+                "question": f"What are the logP, TPSA and QED of {'C' * (i % 20 + 1)}O?",
+            }
+            for i in range(n)
+        ],
+    )
     out = tmp_path / "out.jsonl"
     env = {**os.environ, "CHEMAGENT_HOME": str(chemagent_home)}
-    cmd = [sys.executable, "-m", "agent", "batch", str(src), "--out", str(out), "--concurrency", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "agent",
+        "batch",
+        str(src),
+        "--out",
+        str(out),
+        "--concurrency",
+        "1",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 5):

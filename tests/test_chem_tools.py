@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 from rdkit import Chem, DataStructs
-from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, MACCSkeys, rdFingerprintGenerator, rdMolDescriptors
+from rdkit.Chem import (
+    QED,
+    Crippen,
+    Descriptors,
+    Lipinski,
+    MACCSkeys,
+    rdFingerprintGenerator,
+    rdMolDescriptors,
+)
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from tools.base import ToolInputError, ToolLimitError, ToolTimeout
@@ -55,7 +63,9 @@ def test_huge_molecule_is_refused_with_the_limit():
 
 def test_formula_and_masses(tk):
     mol = Chem.MolFromSmiles(ASPIRIN)
-    assert tk["molecular_formula"].run({"smiles": ASPIRIN}).data["formula"] == rdMolDescriptors.CalcMolFormula(mol)
+    assert tk["molecular_formula"].run({"smiles": ASPIRIN}).data[
+        "formula"
+    ] == rdMolDescriptors.CalcMolFormula(mol)
     d = tk["molecular_weight"].run({"smiles": ASPIRIN}).data
     assert d["molecular_weight"] == pytest.approx(Descriptors.MolWt(mol), abs=1e-3)
     assert d["exact_mass"] == pytest.approx(180.0423, abs=1e-4)
@@ -97,13 +107,21 @@ def test_similarity_morgan_and_maccs(tk):
     r = tk["similarity"].run({"query": "OC(=O)c1ccccc1O", "targets": [ASPIRIN, IBUPROFEN]}).data
     assert r["results"][0]["tanimoto"] == pytest.approx(expected, abs=1e-3)
     assert r["most_similar"] == Chem.MolToSmiles(t)
-    m = tk["similarity"].run({"query": "OC(=O)c1ccccc1O", "targets": [ASPIRIN], "fingerprint": "maccs"}).data
+    m = (
+        tk["similarity"]
+        .run({"query": "OC(=O)c1ccccc1O", "targets": [ASPIRIN], "fingerprint": "maccs"})
+        .data
+    )
     exp = DataStructs.TanimotoSimilarity(MACCSkeys.GenMACCSKeys(q), MACCSkeys.GenMACCSKeys(t))
     assert m["results"][0]["tanimoto"] == pytest.approx(exp, abs=1e-3)
 
 
 def test_substructure_search_over_list(tk):
-    r = tk["substructure_search"].run({"pattern": "C(=O)[OX2H1]", "smiles": [ASPIRIN, "CCO", IBUPROFEN]}).data
+    r = (
+        tk["substructure_search"]
+        .run({"pattern": "C(=O)[OX2H1]", "smiles": [ASPIRIN, "CCO", IBUPROFEN]})
+        .data
+    )
     assert [x["match"] for x in r["results"]] == [True, False, True]
     r = tk["substructure_search"].run({"pattern": "c1ccccc1", "smiles": ["c1ccc2ccccc2c1"]}).data
     assert r["results"][0]["n_matches"] == 2
@@ -147,13 +165,19 @@ def test_catastrophic_smarts_is_stopped_at_its_timeout(tk):
 
 
 def test_reaction_esterification(tk):
-    r = tk["apply_reaction"].run({"reaction": "[C:1](=O)[OH]>>[C:1](=O)OC", "reactants": ["CC(=O)O"]}).data
+    r = (
+        tk["apply_reaction"]
+        .run({"reaction": "[C:1](=O)[OH]>>[C:1](=O)OC", "reactants": ["CC(=O)O"]})
+        .data
+    )
     assert [p["smiles"] for p in r["products"]] == ["COC(C)=O"]
 
 
 def test_reaction_needs_one_reactant_per_template(tk):
     with pytest.raises(ToolInputError, match="2 reactant template"):
-        tk["apply_reaction"].run({"reaction": "[C:1](=O)[OH].[N:2]>>[C:1](=O)[N:2]", "reactants": ["CC(=O)O"]})
+        tk["apply_reaction"].run(
+            {"reaction": "[C:1](=O)[OH].[N:2]>>[C:1](=O)[N:2]", "reactants": ["CC(=O)O"]}
+        )
     with pytest.raises(ToolInputError, match="reactants>>products"):
         tk["apply_reaction"].run({"reaction": "CCO", "reactants": ["CCO"]})
 
@@ -164,7 +188,10 @@ def test_scaffold_and_generic(tk):
         MurckoScaffold.GetScaffoldForMol(mol)
     )
     assert tk["murcko_scaffold"].run({"smiles": "CCO"}).data["scaffold"] == ""
-    assert tk["murcko_scaffold"].run({"smiles": "c1ccccc1CC1CCNCC1", "generic": True}).data["scaffold"] == "C1CCC(CC2CCCCC2)CC1"
+    assert (
+        tk["murcko_scaffold"].run({"smiles": "c1ccccc1CC1CCNCC1", "generic": True}).data["scaffold"]
+        == "C1CCC(CC2CCCCC2)CC1"
+    )
 
 
 def test_stereocentres_labels(tk):
@@ -190,9 +217,23 @@ def test_depiction_files_are_real_images(tk):
 
 @pytest.mark.parametrize(
     ("token", "expected"),
-    [("CCO", True), ("c1ccccc1", True), ("CC(=O)O", True), ("[Na+].[Cl-]", True), ("C1CC", True),
-     ("aspirin", False), ("C9H8O4", False), ("2-acetyloxybenzoic", False), ("logP", False),
-     ("CNS", False), ("CO", False), ("the", False), ("180.042", False), ("sp3", False), ("c1ccncc1", True)],
+    [
+        ("CCO", True),
+        ("c1ccccc1", True),
+        ("CC(=O)O", True),
+        ("[Na+].[Cl-]", True),
+        ("C1CC", True),
+        ("aspirin", False),
+        ("C9H8O4", False),
+        ("2-acetyloxybenzoic", False),
+        ("logP", False),
+        ("CNS", False),
+        ("CO", False),
+        ("the", False),
+        ("180.042", False),
+        ("sp3", False),
+        ("c1ccncc1", True),
+    ],
 )
 def test_smiles_spotting(token, expected):
     assert looks_like_smiles(token) is expected

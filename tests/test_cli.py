@@ -15,8 +15,13 @@ pytestmark = pytest.mark.slow
 
 
 def test_ask_json_prints_exactly_the_answer(chemagent_home):
-    r = run_cli("ask", "--json", "What is the molecular formula, exact mass and number of Lipinski "
-                "violations of CC(=O)Oc1ccccc1C(=O)O?", env_home=chemagent_home)
+    r = run_cli(
+        "ask",
+        "--json",
+        "What is the molecular formula, exact mass and number of Lipinski "
+        "violations of CC(=O)Oc1ccccc1C(=O)O?",
+        env_home=chemagent_home,
+    )
     assert r.returncode == 0, r.stderr
     ans = Answer.model_validate_json(r.stdout)  # nothing else on stdout
     assert "C9H8O4" in ans.text and "180.042" in ans.text
@@ -25,7 +30,9 @@ def test_ask_json_prints_exactly_the_answer(chemagent_home):
 
 
 def test_thread_resumes_in_a_second_process(chemagent_home):
-    first = run_cli("ask", "--json", "--thread", "t1", "What is the logP of aspirin?", env_home=chemagent_home)
+    first = run_cli(
+        "ask", "--json", "--thread", "t1", "What is the logP of aspirin?", env_home=chemagent_home
+    )
     assert first.returncode == 0, first.stderr
     second = run_cli("ask", "--json", "--thread", "t1", "and its TPSA?", env_home=chemagent_home)
     assert second.returncode == 0, second.stderr
@@ -40,7 +47,9 @@ def test_empty_question_exits_2_with_message(chemagent_home):
 
 
 def test_missing_config_file_is_reported(chemagent_home, tmp_path):
-    r = run_cli("ask", "--config", str(tmp_path / "none.toml"), "logP of CCO", env_home=chemagent_home)
+    r = run_cli(
+        "ask", "--config", str(tmp_path / "none.toml"), "logP of CCO", env_home=chemagent_home
+    )
     assert r.returncode == 2 and "does not exist" in r.stderr
 
 
@@ -54,8 +63,13 @@ def test_rdkit_question_does_not_import_torch_or_transformers(chemagent_home):
         "assert 'logP' in ans.text, ans.text; "
         "print(sorted(m for m in ('torch', 'transformers', 'vllm') if m in sys.modules))"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                       env={**__import__("os").environ, "CHEMAGENT_HOME": str(chemagent_home)})
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "CHEMAGENT_HOME": str(chemagent_home)},
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
 
@@ -64,11 +78,22 @@ def test_chat_answers_and_keeps_the_thread(chemagent_home):
     import os
 
     env = {**os.environ, "CHEMAGENT_HOME": str(chemagent_home), "COLUMNS": "200"}
-    r = subprocess.run([sys.executable, "-m", "agent", "chat", "--thread", "c1"],
-                       input="formula of caffeine\nand its logP?\nexit\n", capture_output=True, text=True,
-                       env=env, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "agent", "chat", "--thread", "c1"],
+        input="formula of caffeine\nand its logP?\nexit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert "C8H10N4O2" in r.stdout and "logP (Crippen): -1.03" in r.stdout
-    again = subprocess.run([sys.executable, "-m", "agent", "chat", "--thread", "c1"], input="",
-                           capture_output=True, text=True, env=env, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-m", "agent", "chat", "--thread", "c1"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert "(2 earlier turn(s))" in again.stdout

@@ -60,7 +60,13 @@ def make_tools(barrier: threading.Barrier | None = None) -> ToolRegistry:
 
     return ToolRegistry(
         Tool(name, "test tool", Args, f)
-        for name, f in [("ok", ok), ("pair", wait_for_partner), ("fails", fails), ("crashes", crashes), ("slow", slow)]
+        for name, f in [
+            ("ok", ok),
+            ("pair", wait_for_partner),
+            ("fails", fails),
+            ("crashes", crashes),
+            ("slow", slow),
+        ]
     )
 
 
@@ -175,7 +181,10 @@ def test_follow_up_uses_previous_molecules(assistant):
     second = assistant.ask("and their TPSA?", thread_id=first.thread_id)
     assert {m.name for m in second.molecules} == {"aspirin", "ibuprofen"}
     assert "TPSA: 63.6 Å²" in second.text and "TPSA: 37.3 Å²" in second.text
-    assert assistant.history(first.thread_id)[0]["question"] == "What is the logP of aspirin and ibuprofen?"
+    assert (
+        assistant.history(first.thread_id)[0]["question"]
+        == "What is the logP of aspirin and ibuprofen?"
+    )
 
 
 async def _aask(a, q):

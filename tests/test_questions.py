@@ -16,17 +16,30 @@ from agent.answer import ungrounded_numbers
 from agent.state import Evidence
 
 SMI = {
-    "aspirin": "CC(=O)Oc1ccccc1C(=O)O", "ibuprofen": "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
-    "salicylic acid": "OC(=O)c1ccccc1O", "caffeine": "Cn1cnc2c1c(=O)n(C)c(=O)n2C",
-    "paracetamol": "CC(=O)Nc1ccc(O)cc1", "metformin": "CN(C)C(=N)N=C(N)N", "ethanol": "CCO",
-    "diazepam": "CN1C(=O)CN=C(c2ccccc2)c2cc(Cl)ccc21", "toluene": "Cc1ccccc1", "benzene": "c1ccccc1",
-    "phenol": "Oc1ccccc1", "aniline": "Nc1ccccc1", "cyclohexane": "C1CCCCC1", "naphthalene": "c1ccc2ccccc2c1",
-    "acetic acid": "CC(=O)O", "sildenafil": "CCCc1nn(C)c2c(=O)[nH]c(-c3cc(S(=O)(=O)N4CCN(C)CC4)ccc3OCC)nc12",
-    "celecoxib": "Cc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1", "lidocaine": "CCN(CC)CC(=O)Nc1c(C)cccc1C",
-    "warfarin": "CC(=O)CC(c1ccccc1)c1c(O)c2ccccc2oc1=O", "fluoxetine": "CNCCC(Oc1ccc(C(F)(F)F)cc1)c1ccccc1",
+    "aspirin": "CC(=O)Oc1ccccc1C(=O)O",
+    "ibuprofen": "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+    "salicylic acid": "OC(=O)c1ccccc1O",
+    "caffeine": "Cn1cnc2c1c(=O)n(C)c(=O)n2C",
+    "paracetamol": "CC(=O)Nc1ccc(O)cc1",
+    "metformin": "CN(C)C(=N)N=C(N)N",
+    "ethanol": "CCO",
+    "diazepam": "CN1C(=O)CN=C(c2ccccc2)c2cc(Cl)ccc21",
+    "toluene": "Cc1ccccc1",
+    "benzene": "c1ccccc1",
+    "phenol": "Oc1ccccc1",
+    "aniline": "Nc1ccccc1",
+    "cyclohexane": "C1CCCCC1",
+    "naphthalene": "c1ccc2ccccc2c1",
+    "acetic acid": "CC(=O)O",
+    "sildenafil": "CCCc1nn(C)c2c(=O)[nH]c(-c3cc(S(=O)(=O)N4CCN(C)CC4)ccc3OCC)nc12",
+    "celecoxib": "Cc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1",
+    "lidocaine": "CCN(CC)CC(=O)Nc1c(C)cccc1C",
+    "warfarin": "CC(=O)CC(c1ccccc1)c1c(O)c2ccccc2oc1=O",
+    "fluoxetine": "CNCCC(Oc1ccc(C(F)(F)F)cc1)c1ccccc1",
     "58-08-2": "Cn1cnc2c1c(=O)n(C)c(=O)n2C",
     "CN1CCC[C@H]1c1cccnc1 / nicotine": "CN1CCC[C@H]1c1cccnc1",
-    "nicotine": "CN1CCC[C@H]1c1cccnc1", "naproxen": "COc1ccc2cc(ccc2c1)[C@H](C)C(=O)O",
+    "nicotine": "CN1CCC[C@H]1c1cccnc1",
+    "naproxen": "COc1ccc2cc(ccc2c1)[C@H](C)C(=O)O",
 }
 
 
@@ -58,8 +71,14 @@ STEREO = ("stereocentres", lambda m: len(Chem.FindMolChiralCenters(m, includeUna
 
 
 def _lipinski(m: Chem.Mol) -> int:
-    return sum([Descriptors.MolWt(m) > 500, Crippen.MolLogP(m) > 5, Lipinski.NumHDonors(m) > 5,
-                Lipinski.NumHAcceptors(m) > 10])
+    return sum(
+        [
+            Descriptors.MolWt(m) > 500,
+            Crippen.MolLogP(m) > 5,
+            Lipinski.NumHDonors(m) > 5,
+            Lipinski.NumHAcceptors(m) > 10,
+        ]
+    )
 
 
 def _veber(m: Chem.Mol) -> int:
@@ -72,51 +91,123 @@ VEB = ("Veber rule violations", _veber, 0)
 Check = tuple[str, tuple[str, Callable[[Chem.Mol], Any], int | None]]
 
 QUESTIONS: list[tuple[str, list[Check], list[str]]] = [
-    ("What is the molecular formula, exact mass and number of Lipinski violations of CC(=O)Oc1ccccc1C(=O)O?",
-     [("CC(=O)Oc1ccccc1C(=O)O", FORMULA), ("CC(=O)Oc1ccccc1C(=O)O", EXACT), ("CC(=O)Oc1ccccc1C(=O)O", LIP)], []),
-    ("compare the logP and TPSA of aspirin and ibuprofen, and which is more similar to salicylic acid?",
-     [("aspirin", LOGP), ("aspirin", TPSA), ("ibuprofen", LOGP), ("ibuprofen", TPSA)],
-     ["similar:salicylic acid:aspirin,ibuprofen"]),
-    ("What are the molecular weight and logP of caffeine and paracetamol?",
-     [("caffeine", MW), ("caffeine", LOGP), ("paracetamol", MW), ("paracetamol", LOGP)], []),
-    ("How many hydrogen bond donors and acceptors does metformin have, and what is its TPSA?",
-     [("metformin", HBD), ("metformin", HBA), ("metformin", TPSA)], []),
-    ("Give the InChIKey of ethanol and the Murcko scaffold of diazepam",
-     [("ethanol", KEY), ("diazepam", SCAF)], []),
-    ("Is CC(C)Cc1ccc(cc1)C(C)C(=O)O drug-like? Give its QED and number of rotatable bonds.",
-     [("CC(C)Cc1ccc(cc1)C(C)C(=O)O", LIP), ("CC(C)Cc1ccc(cc1)C(C)C(=O)O", VEB),
-      ("CC(C)Cc1ccc(cc1)C(C)C(=O)O", QEDF), ("CC(C)Cc1ccc(cc1)C(C)C(=O)O", ROT)], []),
-    ("What is the TPSA of c1ccccc1O and does it contain a hydroxyl group?",
-     [("c1ccccc1O", TPSA)], ["contains:[OX2H]c:c1ccccc1O"]),
-    ("Calculate the exact mass and formula of 58-08-2",
-     [("58-08-2", EXACT), ("58-08-2", FORMULA)], []),
-    ("What is the logP of toluene, benzene and phenol, and which is most similar to aniline?",
-     [("toluene", LOGP), ("benzene", LOGP), ("phenol", LOGP)], ["similar:aniline:toluene,benzene,phenol"]),
-    ("How many stereocentres does C[C@H](N)C(=O)O have and what is its molecular weight?",
-     [("C[C@H](N)C(=O)O", STEREO), ("C[C@H](N)C(=O)O", MW)], []),
-    ("Which of aspirin, ibuprofen and paracetamol contain a carboxylic acid?",
-     [], ["contains:C(=O)[OH]:aspirin,ibuprofen,paracetamol"]),
+    (
+        "What is the molecular formula, exact mass and number of Lipinski violations of CC(=O)Oc1ccccc1C(=O)O?",
+        [
+            ("CC(=O)Oc1ccccc1C(=O)O", FORMULA),
+            ("CC(=O)Oc1ccccc1C(=O)O", EXACT),
+            ("CC(=O)Oc1ccccc1C(=O)O", LIP),
+        ],
+        [],
+    ),
+    (
+        "compare the logP and TPSA of aspirin and ibuprofen, and which is more similar to salicylic acid?",
+        [("aspirin", LOGP), ("aspirin", TPSA), ("ibuprofen", LOGP), ("ibuprofen", TPSA)],
+        ["similar:salicylic acid:aspirin,ibuprofen"],
+    ),
+    (
+        "What are the molecular weight and logP of caffeine and paracetamol?",
+        [("caffeine", MW), ("caffeine", LOGP), ("paracetamol", MW), ("paracetamol", LOGP)],
+        [],
+    ),
+    (
+        "How many hydrogen bond donors and acceptors does metformin have, and what is its TPSA?",
+        [("metformin", HBD), ("metformin", HBA), ("metformin", TPSA)],
+        [],
+    ),
+    (
+        "Give the InChIKey of ethanol and the Murcko scaffold of diazepam",
+        [("ethanol", KEY), ("diazepam", SCAF)],
+        [],
+    ),
+    (
+        "Is CC(C)Cc1ccc(cc1)C(C)C(=O)O drug-like? Give its QED and number of rotatable bonds.",
+        [
+            ("CC(C)Cc1ccc(cc1)C(C)C(=O)O", LIP),
+            ("CC(C)Cc1ccc(cc1)C(C)C(=O)O", VEB),
+            ("CC(C)Cc1ccc(cc1)C(C)C(=O)O", QEDF),
+            ("CC(C)Cc1ccc(cc1)C(C)C(=O)O", ROT),
+        ],
+        [],
+    ),
+    (
+        "What is the TPSA of c1ccccc1O and does it contain a hydroxyl group?",
+        [("c1ccccc1O", TPSA)],
+        ["contains:[OX2H]c:c1ccccc1O"],
+    ),
+    (
+        "Calculate the exact mass and formula of 58-08-2",
+        [("58-08-2", EXACT), ("58-08-2", FORMULA)],
+        [],
+    ),
+    (
+        "What is the logP of toluene, benzene and phenol, and which is most similar to aniline?",
+        [("toluene", LOGP), ("benzene", LOGP), ("phenol", LOGP)],
+        ["similar:aniline:toluene,benzene,phenol"],
+    ),
+    (
+        "How many stereocentres does C[C@H](N)C(=O)O have and what is its molecular weight?",
+        [("C[C@H](N)C(=O)O", STEREO), ("C[C@H](N)C(=O)O", MW)],
+        [],
+    ),
+    (
+        "Which of aspirin, ibuprofen and paracetamol contain a carboxylic acid?",
+        [],
+        ["contains:C(=O)[OH]:aspirin,ibuprofen,paracetamol"],
+    ),
     ("Draw caffeine and give its heavy atom count", [("caffeine", HEAVY)], ["drawn:caffeine"]),
-    ("What are the ring count and fraction sp3 of cyclohexane and naphthalene?",
-     [("cyclohexane", RINGS), ("cyclohexane", FSP3), ("naphthalene", RINGS), ("naphthalene", FSP3)], []),
-    ("Apply the reaction [C:1](=O)[OH]>>[C:1](=O)OC to acetic acid and give the molecular weight of acetic acid",
-     [("acetic acid", MW)], ["product:COC(C)=O"]),
+    (
+        "What are the ring count and fraction sp3 of cyclohexane and naphthalene?",
+        [
+            ("cyclohexane", RINGS),
+            ("cyclohexane", FSP3),
+            ("naphthalene", RINGS),
+            ("naphthalene", FSP3),
+        ],
+        [],
+    ),
+    (
+        "Apply the reaction [C:1](=O)[OH]>>[C:1](=O)OC to acetic acid and give the molecular weight of acetic acid",
+        [("acetic acid", MW)],
+        ["product:COC(C)=O"],
+    ),
     ("What is the Tanimoto similarity of CCO to CCCO and CCCCO?", [], ["similar:CCO:CCCO,CCCCO"]),
-    ("Check the Lipinski and Veber rules for sildenafil and celecoxib",
-     [("sildenafil", LIP), ("sildenafil", VEB), ("celecoxib", LIP), ("celecoxib", VEB)], []),
-    ("What is the canonical SMILES of OC(=O)c1ccccc1OC(C)=O and its InChIKey?",
-     [("OC(=O)c1ccccc1OC(C)=O", CANON), ("OC(=O)c1ccccc1OC(C)=O", KEY)], []),
+    (
+        "Check the Lipinski and Veber rules for sildenafil and celecoxib",
+        [("sildenafil", LIP), ("sildenafil", VEB), ("celecoxib", LIP), ("celecoxib", VEB)],
+        [],
+    ),
+    (
+        "What is the canonical SMILES of OC(=O)c1ccccc1OC(C)=O and its InChIKey?",
+        [("OC(=O)c1ccccc1OC(C)=O", CANON), ("OC(=O)c1ccccc1OC(C)=O", KEY)],
+        [],
+    ),
     ("Give the TPSA of lidocaine; and its logP?", [("lidocaine", TPSA), ("lidocaine", LOGP)], []),
-    ("What is the molecular weight of warfarin and of fluoxetine, and which one has more rotatable bonds?",
-     [("warfarin", MW), ("fluoxetine", MW), ("warfarin", ROT), ("fluoxetine", ROT)], ["highest:rotatable bonds"]),
-    ("Compute QED and heavy atoms for CN1CCC[C@@H]1c1cccnc1 and nicotine",
-     [("CN1CCC[C@@H]1c1cccnc1", QEDF), ("nicotine", QEDF), ("nicotine", HEAVY)], []),
-    ("What is the logP of CN1CCC[C@H]1c1cccnc1 and nicotine?",
-     [("CN1CCC[C@H]1c1cccnc1 / nicotine", LOGP)], []),
-    ("Does naproxen contain the substructure COc1ccccc1, and what is its logP?",
-     [("naproxen", LOGP)], ["contains:COc1ccccc1:naproxen"]),
-    ("What is the molecular formula of [Na+].[Cl-] and of c1ccncc1?",
-     [("[Na+].[Cl-]", FORMULA), ("c1ccncc1", FORMULA)], []),
+    (
+        "What is the molecular weight of warfarin and of fluoxetine, and which one has more rotatable bonds?",
+        [("warfarin", MW), ("fluoxetine", MW), ("warfarin", ROT), ("fluoxetine", ROT)],
+        ["highest:rotatable bonds"],
+    ),
+    (
+        "Compute QED and heavy atoms for CN1CCC[C@@H]1c1cccnc1 and nicotine",
+        [("CN1CCC[C@@H]1c1cccnc1", QEDF), ("nicotine", QEDF), ("nicotine", HEAVY)],
+        [],
+    ),
+    (
+        "What is the logP of CN1CCC[C@H]1c1cccnc1 and nicotine?",
+        [("CN1CCC[C@H]1c1cccnc1 / nicotine", LOGP)],
+        [],
+    ),
+    (
+        "Does naproxen contain the substructure COc1ccccc1, and what is its logP?",
+        [("naproxen", LOGP)],
+        ["contains:COc1ccccc1:naproxen"],
+    ),
+    (
+        "What is the molecular formula of [Na+].[Cl-] and of c1ccncc1?",
+        [("[Na+].[Cl-]", FORMULA), ("c1ccncc1", FORMULA)],
+        [],
+    ),
 ]
 
 
@@ -125,7 +216,11 @@ def parse_answer(text: str) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     current = None
     for line in text.splitlines():
-        if not line.startswith(" ") and line.endswith(":") and line not in ("Problems:", "Warnings:"):
+        if (
+            not line.startswith(" ")
+            and line.endswith(":")
+            and line not in ("Problems:", "Warnings:")
+        ):
             current = line[:-1]
             out.setdefault(current, {})
         elif line.startswith("  - ") and current is not None:
@@ -147,7 +242,9 @@ def _check_extra(extra: str, text: str, answer: Any) -> None:
         line = next(ln for ln in text.splitlines() if ln.startswith("Tanimoto similarity to"))
         assert line.split("most similar: ")[1].split(" [")[0] == best
         for t in names:
-            shown = float(re.search(rf"(?:^|[:,] ){re.escape(t)} ([\d.]+)", line.split(": ", 1)[1]).group(1))
+            shown = float(
+                re.search(rf"(?:^|[:,] ){re.escape(t)} ([\d.]+)", line.split(": ", 1)[1]).group(1)
+            )
             assert shown == pytest.approx(morgan_sim(ref, t), abs=1e-3)
     elif kind == "contains":
         smarts, subjects = rest.split(":")
@@ -163,10 +260,14 @@ def _check_extra(extra: str, text: str, answer: Any) -> None:
         assert rest in text.split("Products of")[1]
     elif kind == "highest":
         assert f"Highest {rest}: fluoxetine" in text  # 8 rotatable bonds vs warfarin's 5
-        assert rdMolDescriptors.CalcNumRotatableBonds(mol("fluoxetine")) > rdMolDescriptors.CalcNumRotatableBonds(mol("warfarin"))
+        assert rdMolDescriptors.CalcNumRotatableBonds(
+            mol("fluoxetine")
+        ) > rdMolDescriptors.CalcNumRotatableBonds(mol("warfarin"))
 
 
-@pytest.mark.parametrize(("question", "checks", "extras"), QUESTIONS, ids=[q[:48] for q, _, _ in QUESTIONS])
+@pytest.mark.parametrize(
+    ("question", "checks", "extras"), QUESTIONS, ids=[q[:48] for q, _, _ in QUESTIONS]
+)
 def test_question_answered_with_rdkit_values(assistant, question, checks, extras):
     answer = assistant.ask(question)
     assert not answer.refused
@@ -179,7 +280,7 @@ def test_question_answered_with_rdkit_values(assistant, question, checks, extras
         if decimals is None:
             assert shown == expected
         else:
-            assert _number(shown) == pytest.approx(expected, abs=0.5 * 10 ** -decimals + 1e-9)
+            assert _number(shown) == pytest.approx(expected, abs=0.5 * 10**-decimals + 1e-9)
     for extra in extras:
         _check_extra(extra, answer.text, answer)
     # Every number in the text is in a tool result, every [n] is a listed citation.
@@ -196,12 +297,19 @@ def test_issue_example_question(assistant):
         "What is the molecular formula, exact mass and number of Lipinski violations of CC(=O)Oc1ccccc1C(=O)O?"
     )
     assert "C9H8O4" in ans.text and "180.042" in ans.text
-    assert parse_answer(ans.text)["CC(=O)Oc1ccccc1C(=O)O"]["Lipinski rule-of-five violations"] == "0"
+    assert (
+        parse_answer(ans.text)["CC(=O)Oc1ccccc1C(=O)O"]["Lipinski rule-of-five violations"] == "0"
+    )
     assert [s.tool for s in ans.steps] == ["molecular_formula", "molecular_weight", "drug_likeness"]
 
 
 def test_ungrounded_number_is_detected():
-    ev = Evidence(id="E1", call={"id": "c1", "tool": "descriptors", "args": {"smiles": "CCO"}}, ok=True,
-                  summary="logp -0.0014", data={"logp": -0.0014, "tpsa": 20.23})
+    ev = Evidence(
+        id="E1",
+        call={"id": "c1", "tool": "descriptors", "args": {"smiles": "CCO"}},
+        ok=True,
+        summary="logp -0.0014",
+        data={"logp": -0.0014, "tpsa": 20.23},
+    )
     assert ungrounded_numbers("logP -0.00, TPSA 20.2 [1]", [ev]) == []
     assert ungrounded_numbers("logP 1.31", [ev]) == ["1.31"]

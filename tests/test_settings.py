@@ -27,7 +27,9 @@ def test_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert (s.agent.max_steps, s.agent.tool_timeout_s, s.agent.time_budget_s) == (9, 7, 50)
 
 
-def test_config_from_home_and_env_var(chemagent_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def test_config_from_home_and_env_var(
+    chemagent_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
     chemagent_home.mkdir(parents=True)
     (chemagent_home / "config.toml").write_text("[chem]\nmax_heavy_atoms = 50\n")
     assert get_settings().chem.max_heavy_atoms == 50

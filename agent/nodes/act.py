@@ -24,7 +24,11 @@ def _run(call: ToolCall, deps: Deps) -> tuple[ToolResult | None, str | None, flo
         return None, str(exc), time.perf_counter() - start
     except Exception as exc:  # a bug in a tool must not take the conversation down
         logger.exception("tool %s failed unexpectedly", call.tool)
-        return None, f"internal error in {call.tool}: {type(exc).__name__}: {exc}", time.perf_counter() - start
+        return (
+            None,
+            f"internal error in {call.tool}: {type(exc).__name__}: {exc}",
+            time.perf_counter() - start,
+        )
 
 
 def act(state: AgentState, *, deps: Deps) -> dict[str, Any]:
@@ -39,14 +43,24 @@ def act(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         deadline = time.perf_counter() + timeout
         for i, (call, fut) in enumerate(futures, start=len(evidence) + 1):
             try:
-                result, error, seconds = fut.result(timeout=max(0.0, deadline - time.perf_counter()))
+                result, error, seconds = fut.result(
+                    timeout=max(0.0, deadline - time.perf_counter())
+                )
             except FutureTimeout:
-                result, error, seconds = None, f"timed out after {timeout:g} s (setting agent.tool_timeout_s)", timeout
+                result, error, seconds = (
+                    None,
+                    f"timed out after {timeout:g} s (setting agent.tool_timeout_s)",
+                    timeout,
+                )
             ev = Evidence(
-                id=f"E{i}", call=call, ok=result is not None,
+                id=f"E{i}",
+                call=call,
+                ok=result is not None,
                 summary=result.summary if result else f"error: {error}",
-                data=result.data if result else {}, files=result.files if result else [],
-                error=error, seconds=round(seconds, 4),
+                data=result.data if result else {},
+                files=result.files if result else [],
+                error=error,
+                seconds=round(seconds, 4),
             )
             evidence.append(ev.model_dump())
     finally:

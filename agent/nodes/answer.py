@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from agent.answer import Answer, Molecule, Step, ungrounded_numbers
+from agent.answer import Answer, Citation, Molecule, Step, ungrounded_numbers
 from agent.deps import Deps
 from agent.state import AgentState, Evidence
 from agent.templates import write
@@ -21,7 +21,7 @@ def answer(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         warnings.append(str(state["stop_reason"]))
     refusal = state.get("refusal")
     if refusal:
-        text, citations = refusal, []
+        text, citations = refusal, list[Citation]()
     else:
         text, citations = write(evidence, warnings)
         if bad := ungrounded_numbers(text, evidence):
@@ -33,7 +33,10 @@ def answer(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         question=question,
         text=text,
         citations=citations,
-        steps=[Step(tool=e.call.tool, args=e.call.args, ok=e.ok, seconds=e.seconds, summary=e.summary) for e in evidence],
+        steps=[
+            Step(tool=e.call.tool, args=e.call.args, ok=e.ok, seconds=e.seconds, summary=e.summary)
+            for e in evidence
+        ],
         molecules=[Molecule(smiles=s["smiles"], name=s.get("name")) for s in subjects],
         warnings=warnings,
         refused=bool(refusal),

@@ -58,7 +58,11 @@ _CLAUSE_BREAK = re.compile(
 
 def _strip_token(raw: str, start: int) -> tuple[str, int]:
     token = raw
-    while token and token[0] in _LEADING and not (token[0] == "(" and token.count("(") <= token.count(")")):
+    while (
+        token
+        and token[0] in _LEADING
+        and not (token[0] == "(" and token.count("(") <= token.count(")"))
+    ):
         token, start = token[1:], start + 1
     while token and (
         token[-1] in _TRAILING or (token[-1] == ")" and token.count(")") > token.count("("))
@@ -94,7 +98,9 @@ def find_mentions(text: str, names: NameTable, limits: ChemLimits) -> list[Menti
         if not token or not free(start, end) or not looks_like_smiles(token):
             continue
         try:
-            found.append(Mention(start, end, token, "smiles", smiles=canonical_smiles(token, limits)))
+            found.append(
+                Mention(start, end, token, "smiles", smiles=canonical_smiles(token, limits))
+            )
         except ToolInputError as exc:
             found.append(Mention(start, end, token, "invalid_smiles", error=str(exc)))
         taken.append((start, end))

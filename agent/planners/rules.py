@@ -39,9 +39,17 @@ class _Calls:
     def __init__(self) -> None:
         self.by_key: dict[tuple[str, str], ToolCall] = {}
 
-    def add(self, tool: str, args: dict[str, Any], label: str | None = None,
-            focus: tuple[str, ...] = (), labels: dict[str, str] | None = None) -> None:
-        call = ToolCall(id="", tool=tool, args=args, label=label, focus=list(focus), labels=labels or {})
+    def add(
+        self,
+        tool: str,
+        args: dict[str, Any],
+        label: str | None = None,
+        focus: tuple[str, ...] = (),
+        labels: dict[str, str] | None = None,
+    ) -> None:
+        call = ToolCall(
+            id="", tool=tool, args=args, label=label, focus=list(focus), labels=labels or {}
+        )
         old = self.by_key.get(call.key())
         if old is None:
             self.by_key[call.key()] = call
@@ -55,8 +63,12 @@ class _Calls:
 class RulePlanner:
     """Plans RDKit and name-resolution calls from phrases and molecules found in the question."""
 
-    def __init__(self, names: NameTable | None = None, limits: ChemLimits | None = None,
-                 vocab: Vocabulary | None = None) -> None:
+    def __init__(
+        self,
+        names: NameTable | None = None,
+        limits: ChemLimits | None = None,
+        vocab: Vocabulary | None = None,
+    ) -> None:
         self.names = names or builtin_table()
         self.limits = limits or ChemLimits()
         self.vocab = vocab or vocabulary()
@@ -89,8 +101,11 @@ class RulePlanner:
             # recognised as one molecule before any property call is labelled.
             new = [c for c in new if c.tool in ("resolve_name", "validate_smiles")]
         subjects = [
-            MoleculeRef(smiles=s.smiles, name=None if s.label == s.smiles else s.label, source=s.source)
-            for s in used.values() if s.smiles
+            MoleculeRef(
+                smiles=s.smiles, name=None if s.label == s.smiles else s.label, source=s.source
+            )
+            for s in used.values()
+            if s.smiles
         ]
         return Plan(calls=new, done=not new, subjects=subjects, warnings=warnings)
 
@@ -105,14 +120,22 @@ class RulePlanner:
             return Subject(m.text, None, failed=True)
         return Subject(m.text, str(hit.data["smiles"]), source=str(hit.data.get("source")))
 
-    def _plan_clause(self, clause: Clause, previous: list[Subject], resolved: dict[str, Evidence],
-                     calls: _Calls, warnings: list[str]) -> list[Subject]:
+    def _plan_clause(
+        self,
+        clause: Clause,
+        previous: list[Subject],
+        resolved: dict[str, Evidence],
+        calls: _Calls,
+        warnings: list[str],
+    ) -> list[Subject]:
         kinds = {i.kind: (i, hit) for i, hit in clause.intents}
         mentions = list(clause.mentions)
         pattern: tuple[str, str] | None = None
         if "substructure" in kinds:
             trigger = clause.start + kinds["substructure"][1].start()
-            given = [m for m in mentions if m.kind in ("smiles", "invalid_smiles") and m.start > trigger]
+            given = [
+                m for m in mentions if m.kind in ("smiles", "invalid_smiles") and m.start > trigger
+            ]
             if given:
                 pattern = (given[0].text, given[0].text)
                 mentions.remove(given[0])
@@ -147,19 +170,38 @@ class RulePlanner:
                 )
             elif ready:
                 name, smarts = pattern
-                calls.add(kinds["substructure"][0].tool, {"pattern": smarts, "smiles": [s.smiles for s in ready]},
-                          label=name, focus=("match",), labels={str(s.smiles): s.label for s in ready})
+                calls.add(
+                    kinds["substructure"][0].tool,
+                    {"pattern": smarts, "smiles": [s.smiles for s in ready]},
+                    label=name,
+                    focus=("match",),
+                    labels={str(s.smiles): s.label for s in ready},
+                )
         if "reaction" in kinds:
             rxn = next((m for m in clause.mentions if m.kind == "reaction"), None)
             if rxn is not None and ready:
-                calls.add(kinds["reaction"][0].tool, {"reaction": rxn.text, "reactants": [s.smiles for s in ready]},
-                          label=rxn.text, focus=("products",), labels={str(s.smiles): s.label for s in ready})
+                calls.add(
+                    kinds["reaction"][0].tool,
+                    {"reaction": rxn.text, "reactants": [s.smiles for s in ready]},
+                    label=rxn.text,
+                    focus=("products",),
+                    labels={str(s.smiles): s.label for s in ready},
+                )
         return own
 
-    def _similarity(self, clause: Clause, intent: tuple[Intent, Any], own: list[Subject],
-                    previous: list[Subject], calls: _Calls, warnings: list[str]) -> None:
+    def _similarity(
+        self,
+        clause: Clause,
+        intent: tuple[Intent, Any],
+        own: list[Subject],
+        previous: list[Subject],
+        calls: _Calls,
+        warnings: list[str],
+    ) -> None:
         trigger = clause.start + intent[1].end()
-        after_to = clause.text[trigger - clause.start:].lstrip().lower().startswith(("to ", "with "))
+        after_to = (
+            clause.text[trigger - clause.start :].lstrip().lower().startswith(("to ", "with "))
+        )
         molecules = [m for m in clause.mentions if m.is_molecule]
         if after_to and any(m.start >= trigger for m in molecules):
             ref_index = next(i for i, m in enumerate(molecules) if m.start >= trigger)
@@ -175,8 +217,13 @@ class RulePlanner:
                 warnings.append(f"Name at least two molecules to compare with {ref.label}.")
             return
         labels = {str(s.smiles): s.label for s in [ref, *targets]}
-        calls.add("similarity", {"query": ref.smiles, "targets": [s.smiles for s in targets]},
-                  label=ref.label, focus=("tanimoto",), labels=labels)
+        calls.add(
+            "similarity",
+            {"query": ref.smiles, "targets": [s.smiles for s in targets]},
+            label=ref.label,
+            focus=("tanimoto",),
+            labels=labels,
+        )
 
 
 def _merge_same_structure(subjects: list[Subject]) -> list[Subject]:
@@ -194,6 +241,4 @@ def _merge_same_structure(subjects: list[Subject]) -> list[Subject]:
 
 
 def _resolutions(evidence: list[Evidence]) -> dict[str, Evidence]:
-    return {
-        str(e.call.args["name"]).lower(): e for e in evidence if e.call.tool == "resolve_name"
-    }
+    return {str(e.call.args["name"]).lower(): e for e in evidence if e.call.tool == "resolve_name"}

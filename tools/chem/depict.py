@@ -11,10 +11,14 @@ from rdkit.Chem.Draw import rdMolDraw2D
 from tools.base import ToolError
 
 
-def depict(mol: Chem.Mol, path: Path, fmt: Literal["png", "svg"] = "png", size: int = 400, legend: str = "") -> Path:
+def depict(
+    mol: Chem.Mol, path: Path, fmt: Literal["png", "svg"] = "png", size: int = 400, legend: str = ""
+) -> Path:
     """Draw `mol` to `path` (written atomically: a reader never sees half a file)."""
     drawer = (
-        rdMolDraw2D.MolDraw2DCairo(size, size) if fmt == "png" else rdMolDraw2D.MolDraw2DSVG(size, size)
+        rdMolDraw2D.MolDraw2DCairo(size, size)
+        if fmt == "png"
+        else rdMolDraw2D.MolDraw2DSVG(size, size)
     )
     rdMolDraw2D.PrepareAndDrawMolecule(drawer, mol, legend=legend)
     drawer.FinishDrawing()
@@ -22,10 +26,10 @@ def depict(mol: Chem.Mol, path: Path, fmt: Literal["png", "svg"] = "png", size: 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".part")
     try:
-        if fmt == "png":
-            tmp.write_bytes(data)
-        else:
+        if isinstance(data, str):
             tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -72,5 +72,9 @@ def veber(mol: Chem.Mol) -> dict[str, Any]:
     """Veber's oral-bioavailability rule: rotatable bonds <= 10 and TPSA <= 140 Å²."""
     rot = int(rdMolDescriptors.CalcNumRotatableBonds(mol))
     tpsa = float(rdMolDescriptors.CalcTPSA(mol))
-    failed = [r for r, ok in (("rotatable_bonds <= 10", rot <= 10), ("tpsa <= 140", tpsa <= 140)) if not ok]
+    failed = [
+        r
+        for r, ok in (("rotatable_bonds <= 10", rot <= 10), ("tpsa <= 140", tpsa <= 140))
+        if not ok
+    ]
     return {"veber_violations": len(failed), "veber_failed": failed, "veber_pass": not failed}

@@ -75,9 +75,15 @@ _HINTS: tuple[tuple[str, str], ...] = (
     ("unclosed ring", "a ring-bond digit is opened but never closed; check the ring numbers"),
     ("extra open parentheses", "a '(' branch is never closed; add the missing ')'"),
     ("extra close parentheses", "there is a ')' without a matching '('"),
-    ("syntax error", "a character is not valid SMILES here (element symbols in brackets, e.g. [Na+])"),
+    (
+        "syntax error",
+        "a character is not valid SMILES here (element symbols in brackets, e.g. [Na+])",
+    ),
     ("valence", "an atom has more bonds than its valence allows; check charges and bond orders"),
-    ("kekulize", "an aromatic ring cannot be given alternating bonds; check lowercase atoms and [nH]"),
+    (
+        "kekulize",
+        "an aromatic ring cannot be given alternating bonds; check lowercase atoms and [nH]",
+    ),
     ("duplicated ring closure", "the same ring digit closes two bonds on one atom"),
 )
 
@@ -164,7 +170,9 @@ def looks_like_smiles(token: str) -> bool:
     if not any(ch.isalpha() for ch in token):
         return False
     # All-lowercase words (sp3, cos) are prose unless they look like an aromatic ring (c1ccccc1).
-    if token.islower() and not ("c" in token and any(ch.isdigit() for ch in token) and len(token) >= 5):
+    if token.islower() and not (
+        "c" in token and any(ch.isdigit() for ch in token) and len(token) >= 5
+    ):
         return False
     if _SMILES_SYNTAX.search(token):
         return True

@@ -30,11 +30,15 @@ def parse_reaction(smarts: str, limits: ChemLimits) -> rdChemReactions.ChemicalR
             rxn = None
     if rxn is None:
         detail = "; ".join(m for m in log.lines if "Parse Error" in m)
-        raise ToolInputError(f"invalid reaction SMARTS {text!r}" + (f": {detail}" if detail else ""))
+        raise ToolInputError(
+            f"invalid reaction SMARTS {text!r}" + (f": {detail}" if detail else "")
+        )
     return rxn
 
 
-def enumerate_products(reaction: str, reactants: list[str], max_products: int) -> list[dict[str, Any]]:
+def enumerate_products(
+    reaction: str, reactants: list[str], max_products: int
+) -> list[dict[str, Any]]:
     """Worker side: run the reaction and return unique, sanitised product sets."""
     rxn = rdChemReactions.ReactionFromSmarts(reaction)
     mols = [Chem.MolFromSmiles(s) for s in reactants]
@@ -66,7 +70,11 @@ def apply_reaction(reaction: str, reactants: list[str], limits: ChemLimits) -> l
     canonical = [Chem.MolToSmiles(parse_smiles(s, limits)) for s in reactants]
     return list(
         default_runner().call(
-            __name__, "enumerate_products", limits.smarts_timeout_s,
-            reaction=reaction.strip(), reactants=canonical, max_products=limits.max_products,
+            __name__,
+            "enumerate_products",
+            limits.smarts_timeout_s,
+            reaction=reaction.strip(),
+            reactants=canonical,
+            max_products=limits.max_products,
         )
     )

@@ -20,7 +20,9 @@ def fingerprint(
     return gen.GetFingerprint(mol)
 
 
-def tanimoto(a: Chem.Mol, b: Chem.Mol, kind: Fingerprint = "morgan", radius: int = 2, n_bits: int = 2048) -> float:
+def tanimoto(
+    a: Chem.Mol, b: Chem.Mol, kind: Fingerprint = "morgan", radius: int = 2, n_bits: int = 2048
+) -> float:
     """Tanimoto similarity of the two molecules' fingerprints."""
     return float(
         DataStructs.TanimotoSimilarity(
@@ -30,7 +32,11 @@ def tanimoto(a: Chem.Mol, b: Chem.Mol, kind: Fingerprint = "morgan", radius: int
 
 
 def bulk_tanimoto(
-    query: Chem.Mol, targets: list[Chem.Mol], kind: Fingerprint = "morgan", radius: int = 2, n_bits: int = 2048
+    query: Chem.Mol,
+    targets: list[Chem.Mol],
+    kind: Fingerprint = "morgan",
+    radius: int = 2,
+    n_bits: int = 2048,
 ) -> list[float]:
     """Tanimoto of `query` against each target, in order."""
     fq = fingerprint(query, kind, radius, n_bits)

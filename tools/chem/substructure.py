@@ -52,8 +52,9 @@ def parse_query(pattern: str, limits: ChemLimits) -> Chem.Mol:
         detail = next((m for m in log.lines if "Parse Error" in m), "")
         detail = re.sub(r"^SMARTS Parse Error:\s*", "", detail)
         raise ToolInputError(
-            f"invalid SMARTS {text!r}" + (f": {detail}" if detail else "") +
-            "; atoms in brackets like [OX2H1], bonds - = # ~ :"
+            f"invalid SMARTS {text!r}"
+            + (f": {detail}" if detail else "")
+            + "; atoms in brackets like [OX2H1], bonds - = # ~ :"
         )
     if query.GetNumAtoms() > limits.max_smarts_atoms:
         raise ToolLimitError(
@@ -67,14 +68,18 @@ def match_all(pattern: str, smiles: list[str], max_matches: int) -> list[dict[st
     """Worker side: match a validated pattern against canonical SMILES (runs in the child)."""
     query = Chem.MolFromSmarts(pattern)
     params = Chem.SubstructMatchParameters()
-    params.maxMatches = max_matches
+    params.maxMatches = max_matches  # type: ignore[assignment]  # RDKit stub types it wrongly
     out = []
     for smi in smiles:
         mol = Chem.MolFromSmiles(smi)
         hits = mol.GetSubstructMatches(query, params)
         out.append(
-            {"smiles": smi, "match": bool(hits), "n_matches": len(hits),
-             "atoms": [list(h) for h in hits[:10]]}
+            {
+                "smiles": smi,
+                "match": bool(hits),
+                "n_matches": len(hits),
+                "atoms": [list(h) for h in hits[:10]],
+            }
         )
     return out
 
@@ -93,7 +98,11 @@ def substructure_search(
     canonical = [Chem.MolToSmiles(parse_smiles(s, limits)) for s in smiles]
     return list(
         default_runner().call(
-            __name__, "match_all", limits.smarts_timeout_s,
-            pattern=pattern.strip(), smiles=canonical, max_matches=max_matches,
+            __name__,
+            "match_all",
+            limits.smarts_timeout_s,
+            pattern=pattern.strip(),
+            smiles=canonical,
+            max_matches=max_matches,
         )
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from rdkit import Chem
@@ -14,8 +14,18 @@ from tools.chem import convert, depict, descriptors, reactions, similarity, stru
 from tools.chem.mol import ChemLimits, parse_smiles
 
 DescriptorName = Literal[
-    "molecular_weight", "logp", "tpsa", "hbd", "hba", "rotatable_bonds", "rings",
-    "aromatic_rings", "heavy_atoms", "fraction_sp3", "qed", "sa_score",
+    "molecular_weight",
+    "logp",
+    "tpsa",
+    "hbd",
+    "hba",
+    "rotatable_bonds",
+    "rings",
+    "aromatic_rings",
+    "heavy_atoms",
+    "fraction_sp3",
+    "qed",
+    "sa_score",
 ]
 
 
@@ -75,8 +85,11 @@ class ChemToolkit:
         """Check that a SMILES is valid and give its canonical form; invalid input is explained."""
         mol, smi = self._mol(a.smiles)
         data = {
-            "smiles": smi, "valid": True, "formula": convert.formula(mol),
-            "heavy_atoms": mol.GetNumHeavyAtoms(), "formal_charge": Chem.GetFormalCharge(mol),
+            "smiles": smi,
+            "valid": True,
+            "formula": convert.formula(mol),
+            "heavy_atoms": mol.GetNumHeavyAtoms(),
+            "formal_charge": Chem.GetFormalCharge(mol),
             "fragments": len(Chem.GetMolFrags(mol)),
         }
         return ToolResult(summary=f"valid SMILES; canonical form {smi}", data=data)
@@ -113,19 +126,30 @@ class ChemToolkit:
             f"{lip['lipinski_violations']} Lipinski violation(s), "
             f"{veb['veber_violations']} Veber violation(s)"
         )
-        return ToolResult(summary=summary, data={"smiles": smi, **descriptors.descriptors(mol), **lip, **veb})
+        return ToolResult(
+            summary=summary, data={"smiles": smi, **descriptors.descriptors(mol), **lip, **veb}
+        )
 
     def similarity(self, a: SimilarityArgs) -> ToolResult:
         """Tanimoto similarity of a reference molecule to each target (Morgan or MACCS fingerprints)."""
         query, qsmi = self._mol(a.query)
         parsed = [self._mol(t) for t in a.targets]
-        scores = similarity.bulk_tanimoto(query, [m for m, _ in parsed], a.fingerprint, a.radius, a.n_bits)
-        rows = [{"smiles": s, "tanimoto": round(v, 3)} for (_, s), v in zip(parsed, scores, strict=True)]
+        scores = similarity.bulk_tanimoto(
+            query, [m for m, _ in parsed], a.fingerprint, a.radius, a.n_bits
+        )
+        rows: list[dict[str, Any]] = [
+            {"smiles": s, "tanimoto": round(v, 3)} for (_, s), v in zip(parsed, scores, strict=True)
+        ]
         best = max(rows, key=lambda r: float(r["tanimoto"]))
         fp = "MACCS" if a.fingerprint == "maccs" else f"Morgan r={a.radius}, {a.n_bits} bits"
         return ToolResult(
             summary=f"most similar to {qsmi}: {best['smiles']} (Tanimoto {best['tanimoto']}, {fp})",
-            data={"query": qsmi, "fingerprint": fp, "results": rows, "most_similar": best["smiles"]},
+            data={
+                "query": qsmi,
+                "fingerprint": fp,
+                "results": rows,
+                "most_similar": best["smiles"],
+            },
         )
 
     def substructure_search(self, a: SubstructureArgs) -> ToolResult:
@@ -140,8 +164,13 @@ class ChemToolkit:
     def apply_reaction(self, a: ReactionArgs) -> ToolResult:
         """Apply an atom-mapped reaction SMARTS to reactants and list the distinct products."""
         products = reactions.apply_reaction(a.reaction, a.reactants, self.limits)
-        text = "; ".join(p["smiles"] for p in products[:5]) or "no products (the templates do not match)"
-        return ToolResult(summary=f"products: {text}", data={"reaction": a.reaction, "products": products})
+        text = (
+            "; ".join(p["smiles"] for p in products[:5])
+            or "no products (the templates do not match)"
+        )
+        return ToolResult(
+            summary=f"products: {text}", data={"reaction": a.reaction, "products": products}
+        )
 
     def murcko_scaffold(self, a: ScaffoldArgs) -> ToolResult:
         """Bemis-Murcko scaffold of a molecule (optionally the generic carbon framework)."""
@@ -158,7 +187,8 @@ class ChemToolkit:
         info = structure.stereocentres(mol)
         labels = ", ".join(f"{c['symbol']}{c['atom']} {c['label']}" for c in info["stereocentres"])
         return ToolResult(
-            summary=f"{info['n_stereocentres']} stereocentre(s)" + (f": {labels}" if labels else ""),
+            summary=f"{info['n_stereocentres']} stereocentre(s)"
+            + (f": {labels}" if labels else ""),
             data={"smiles": smi, **info},
         )
 
@@ -173,16 +203,26 @@ class ChemToolkit:
         mol, smi = self._mol(a.smiles)
         digest = hashlib.sha1(f"{smi}|{a.size}".encode()).hexdigest()[:12]
         path = depict.depict(mol, self.depict_dir / f"{digest}.{a.format}", a.format, a.size)
-        return ToolResult(summary=f"depiction written to {path}", data={"smiles": smi, "path": str(path)}, files=[str(path)])
+        return ToolResult(
+            summary=f"depiction written to {path}",
+            data={"smiles": smi, "path": str(path)},
+            files=[str(path)],
+        )
 
     def tools(self) -> list[Tool]:
         specs: list[tuple[str, type[BaseModel]]] = [
-            ("validate_smiles", SmilesArgs), ("molecular_formula", SmilesArgs),
-            ("molecular_weight", SmilesArgs), ("descriptors", DescriptorArgs),
-            ("drug_likeness", SmilesArgs), ("similarity", SimilarityArgs),
-            ("substructure_search", SubstructureArgs), ("apply_reaction", ReactionArgs),
-            ("murcko_scaffold", ScaffoldArgs), ("stereocentres", SmilesArgs),
-            ("inchi", SmilesArgs), ("depict", DepictArgs),
+            ("validate_smiles", SmilesArgs),
+            ("molecular_formula", SmilesArgs),
+            ("molecular_weight", SmilesArgs),
+            ("descriptors", DescriptorArgs),
+            ("drug_likeness", SmilesArgs),
+            ("similarity", SimilarityArgs),
+            ("substructure_search", SubstructureArgs),
+            ("apply_reaction", ReactionArgs),
+            ("murcko_scaffold", ScaffoldArgs),
+            ("stereocentres", SmilesArgs),
+            ("inchi", SmilesArgs),
+            ("depict", DepictArgs),
         ]
         out = []
         for name, model in specs:

@@ -52,7 +52,9 @@ class NameTable:
             for key in keys:
                 self._by_key[key.strip().lower()] = row
         # Longest names first so that "salicylic acid" wins over "acid"-like fragments.
-        names = sorted((k for k in self._by_key if not CAS_PATTERN.fullmatch(k)), key=len, reverse=True)
+        names = sorted(
+            (k for k in self._by_key if not CAS_PATTERN.fullmatch(k)), key=len, reverse=True
+        )
         self._finder = re.compile(
             r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])", re.IGNORECASE
         )
@@ -67,7 +69,10 @@ class NameTable:
         if row is None:
             return None
         return Resolution(
-            query=query, name=row["name"], smiles=row["smiles"], cas=row.get("cas") or None,
+            query=query,
+            name=row["name"],
+            smiles=row["smiles"],
+            cas=row.get("cas") or None,
             source="built-in table",
         )
 
@@ -86,7 +91,9 @@ def builtin_table() -> NameTable:
 class ResolveArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(description="A compound name, synonym or CAS number, e.g. aspirin or 50-78-2.")
+    name: str = Field(
+        description="A compound name, synonym or CAS number, e.g. aspirin or 50-78-2."
+    )
 
 
 def resolve_name_tool(table: NameTable | None = None) -> Tool:
@@ -113,4 +120,6 @@ def resolve_name_tool(table: NameTable | None = None) -> Tool:
             data=hit.model_dump(),
         )
 
-    return Tool("resolve_name", " ".join((resolve_name.__doc__ or "").split()), ResolveArgs, resolve_name)
+    return Tool(
+        "resolve_name", " ".join((resolve_name.__doc__ or "").split()), ResolveArgs, resolve_name
+    )
