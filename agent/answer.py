@@ -71,7 +71,7 @@ def grounded_numbers(evidence: list[Evidence]) -> set[str]:
     """Every way a number in the evidence may legitimately be written (rounded to 0-4 places)."""
     out: set[str] = set()
     for e in evidence:
-        texts = [e.summary, *_walk(e.data), *_walk(e.call.args)]
+        texts = [e.summary, e.error or "", *_walk(e.data), *_walk(e.call.args)]
         for text in texts:
             for m in _NUMBER_ANYWHERE.finditer(text):
                 raw = m.group(0).replace("−", "-")

@@ -290,6 +290,10 @@ def test_question_answered_with_rdkit_values(assistant, question, checks, extras
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     assert markers == {c.number for c in answer.citations}
     assert all(s.ok for s in answer.steps), [s.summary for s in answer.steps if not s.ok]
+    # The planner finishes on its own and never repeats a call.
+    assert not any("stopped" in w for w in answer.warnings), answer.warnings
+    calls = [(s.tool, repr(sorted(s.args.items()))) for s in answer.steps]
+    assert len(calls) == len(set(calls))
 
 
 def test_issue_example_question(assistant):

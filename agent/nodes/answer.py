@@ -24,7 +24,8 @@ def answer(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         text, citations = refusal, list[Citation]()
     else:
         text, citations = write(evidence, warnings)
-        if bad := ungrounded_numbers(text, evidence):
+        # Warnings (CAS numbers, schedule numbers) come from the screen, not from tools.
+        if bad := ungrounded_numbers(text.split("\nWarnings:")[0], evidence):
             # Templates only copy tool values, so this is a bug; say so rather than hide it.
             logger.error("answer has numbers not found in any tool result: %s", bad)
             warnings.append(f"numbers not traced to a tool result: {', '.join(bad)}")

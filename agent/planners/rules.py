@@ -7,6 +7,7 @@ follows (next round); when nothing new is needed the plan is done.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,7 @@ from agent.intents import Intent, Vocabulary, vocabulary
 from agent.planners.base import PlanContext
 from agent.planners.parse import Clause, Mention, find_group, find_mentions, split_clauses
 from agent.state import Evidence, MoleculeRef, Plan, ToolCall
+from tools.chem.descriptors import DESCRIPTOR_NAMES
 from tools.chem.mol import ChemLimits
 from tools.names.table import NameTable, builtin_table
 
@@ -34,7 +36,13 @@ class Subject:
 
 
 class _Calls:
-    """Desired calls, merged by (tool, args) so focus fields of several intents add up."""
+    """Desired calls, merged by (tool, args) so focus fields of several intents add up.
+
+    A list argument named in `MERGED_LISTS` (the descriptors a call computes) is left out of the
+    identity and united instead, so "logP and TPSA of X" is one call computing just those two.
+    """
+
+    MERGED_LISTS = {"descriptors": "names"}
 
     def __init__(self) -> None:
         self.by_key: dict[tuple[str, str], ToolCall] = {}
@@ -47,14 +55,18 @@ class _Calls:
         focus: tuple[str, ...] = (),
         labels: dict[str, str] | None = None,
     ) -> None:
-        call = ToolCall(
-            id="", tool=tool, args=args, label=label, focus=list(focus), labels=labels or {}
-        )
-        old = self.by_key.get(call.key())
+        merged = self.MERGED_LISTS.get(tool)
+        identity = {k: v for k, v in args.items() if k != merged}
+        key = (tool, json.dumps(identity, sort_keys=True))
+        old = self.by_key.get(key)
         if old is None:
-            self.by_key[call.key()] = call
+            self.by_key[key] = ToolCall(
+                id="", tool=tool, args=args, label=label, focus=list(focus), labels=labels or {}
+            )
             return
         old.focus.extend(f for f in focus if f not in old.focus)
+        if merged and merged in args:
+            old.args[merged] = list(dict.fromkeys([*old.args.get(merged, []), *args[merged]]))
         if label and old.label and label not in old.label.split(" / "):
             # The same structure written two ways ("CN1CCC[C@H]1c1cccnc1 and nicotine").
             old.label = f"{old.label} / {label}"
@@ -95,7 +107,7 @@ class RulePlanner:
         if not used and not any(m.kind in ("invalid_smiles", "reaction") for m in mentions):
             warnings.append(NO_MOLECULE)
         done_keys = {e.call.key() for e in ctx.evidence}
-        new = [c for k, c in calls.by_key.items() if k not in done_keys]
+        new = [c for c in calls.by_key.values() if c.key() not in done_keys]
         if any(c.tool == "resolve_name" for c in new):
             # Resolve every name first: a structure given twice (as SMILES and by name) is then
             # recognised as one molecule before any property call is labelled.
@@ -154,10 +166,11 @@ class RulePlanner:
         if own and not clause.intents:
             for s in ready:
                 for tool, fields in self.vocab.overview:
-                    calls.add(tool, {"smiles": s.smiles}, label=s.label, focus=fields)
+                    calls.add(tool, _args(tool, s.smiles, fields), label=s.label, focus=fields)
         for intent in single:
             for s in ready:
-                calls.add(intent.tool, {"smiles": s.smiles}, label=s.label, focus=intent.fields)
+                args = _args(intent.tool, s.smiles, intent.fields)
+                calls.add(intent.tool, args, label=s.label, focus=intent.fields)
         if waiting:
             return own
         if "similarity" in kinds:
@@ -224,6 +237,13 @@ class RulePlanner:
             focus=("tanimoto",),
             labels=labels,
         )
+
+
+def _args(tool: str, smiles: str | None, fields: tuple[str, ...]) -> dict[str, Any]:
+    """Arguments of a one-molecule call; descriptors compute only the fields asked for."""
+    if tool == "descriptors":
+        return {"smiles": smiles, "names": [f for f in fields if f in DESCRIPTOR_NAMES]}
+    return {"smiles": smiles}
 
 
 def _merge_same_structure(subjects: list[Subject]) -> list[Subject]:

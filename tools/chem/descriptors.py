@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -32,27 +33,31 @@ def _sascorer() -> Any:
     return sascorer
 
 
-def descriptors(mol: Chem.Mol) -> dict[str, float | int]:
-    """All descriptors of `DESCRIPTOR_NAMES`: Crippen logP, TPSA (Å²), Lipinski HBD/HBA, ..."""
-    return {
-        "molecular_weight": round(float(Descriptors.MolWt(mol)), 3),
-        "logp": round(float(Crippen.MolLogP(mol)), 3),
-        "tpsa": round(float(rdMolDescriptors.CalcTPSA(mol)), 2),
-        "hbd": int(Lipinski.NumHDonors(mol)),
-        "hba": int(Lipinski.NumHAcceptors(mol)),
-        "rotatable_bonds": int(rdMolDescriptors.CalcNumRotatableBonds(mol)),
-        "rings": int(rdMolDescriptors.CalcNumRings(mol)),
-        "aromatic_rings": int(rdMolDescriptors.CalcNumAromaticRings(mol)),
-        "heavy_atoms": int(mol.GetNumHeavyAtoms()),
-        "fraction_sp3": round(float(rdMolDescriptors.CalcFractionCSP3(mol)), 3),
-        "qed": round(float(QED.qed(mol)), 3),
-        "sa_score": round(float(_sascorer().calculateScore(mol)), 2),
-    }
+_CALCULATORS: dict[str, Callable[[Chem.Mol], float | int]] = {
+    "molecular_weight": lambda m: round(float(Descriptors.MolWt(m)), 3),
+    "logp": lambda m: round(float(Crippen.MolLogP(m)), 3),
+    "tpsa": lambda m: round(float(rdMolDescriptors.CalcTPSA(m)), 2),
+    "hbd": lambda m: int(Lipinski.NumHDonors(m)),
+    "hba": lambda m: int(Lipinski.NumHAcceptors(m)),
+    "rotatable_bonds": lambda m: int(rdMolDescriptors.CalcNumRotatableBonds(m)),
+    "rings": lambda m: int(rdMolDescriptors.CalcNumRings(m)),
+    "aromatic_rings": lambda m: int(rdMolDescriptors.CalcNumAromaticRings(m)),
+    "heavy_atoms": lambda m: int(m.GetNumHeavyAtoms()),
+    "fraction_sp3": lambda m: round(float(rdMolDescriptors.CalcFractionCSP3(m)), 3),
+    "qed": lambda m: round(float(QED.qed(m)), 3),
+    # The SA score loads a fragment table on first use (~0.4 s), so it is computed only on request.
+    "sa_score": lambda m: round(float(_sascorer().calculateScore(m)), 2),
+}
+
+
+def descriptors(mol: Chem.Mol, names: Iterable[str] | None = None) -> dict[str, float | int]:
+    """Crippen logP, TPSA (Å²), Lipinski HBD/HBA, ...: the `names` asked for, or all of them."""
+    return {name: _CALCULATORS[name](mol) for name in (names or DESCRIPTOR_NAMES)}
 
 
 def lipinski(mol: Chem.Mol) -> dict[str, Any]:
     """Lipinski's rule of five: MW <= 500, logP <= 5, HBD <= 5, HBA <= 10."""
-    d = descriptors(mol)
+    d = descriptors(mol, ("molecular_weight", "logp", "hbd", "hba"))
     checks = {
         "molecular_weight <= 500": d["molecular_weight"] <= 500,
         "logp <= 5": d["logp"] <= 5,

@@ -112,9 +112,7 @@ class ChemToolkit:
     def descriptors(self, a: DescriptorArgs) -> ToolResult:
         """Physicochemical descriptors: Crippen logP, TPSA, H-bond donors/acceptors, rotatable bonds, rings, heavy atoms, fraction sp3, QED and SA score."""
         mol, smi = self._mol(a.smiles)
-        values = descriptors.descriptors(mol)
-        if a.names:
-            values = {k: values[k] for k in a.names}
+        values = descriptors.descriptors(mol, a.names)
         text = ", ".join(f"{k} {v}" for k, v in values.items())
         return ToolResult(summary=text, data={"smiles": smi, **values})
 
@@ -126,9 +124,8 @@ class ChemToolkit:
             f"{lip['lipinski_violations']} Lipinski violation(s), "
             f"{veb['veber_violations']} Veber violation(s)"
         )
-        return ToolResult(
-            summary=summary, data={"smiles": smi, **descriptors.descriptors(mol), **lip, **veb}
-        )
+        basics = descriptors.descriptors(mol, ("molecular_weight", "logp", "tpsa", "hbd", "hba"))
+        return ToolResult(summary=summary, data={"smiles": smi, **basics, **lip, **veb})
 
     def similarity(self, a: SimilarityArgs) -> ToolResult:
         """Tanimoto similarity of a reference molecule to each target (Morgan or MACCS fingerprints)."""
