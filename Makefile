@@ -7,7 +7,6 @@ BIN    := $(VENV)/bin
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 
 # Stamps: reinstall only when pyproject.toml changes.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
