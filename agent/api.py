@@ -56,7 +56,7 @@ def check_question(question: str, images: list[str] | None = None) -> tuple[str,
     return text, paths
 
 
-def _describe(node: str, update: dict[str, Any]) -> str:
+def _describe(node: str, update: dict[str, Any], new_evidence: list[dict[str, Any]]) -> str:
     if node == "screen":
         return update.get("refusal") or (
             "; ".join(update.get("warnings", [])) or "safety screen passed"
@@ -69,8 +69,7 @@ def _describe(node: str, update: dict[str, Any]) -> str:
     if node == "act":
         return "\n".join(
             f"{'✓' if e['ok'] else '✗'} {e['call']['tool']}: {e['summary']} ({e['seconds']:.3f} s)"
-            for e in update.get("evidence", [])[-len(update.get("evidence", [])) :]
-            if e["id"] in update.get("_new", [e["id"]])
+            for e in new_evidence
         )
     return "answer written"
 
@@ -134,12 +133,10 @@ class Assistant:
         ):
             for node, update in chunk.items():
                 update = dict(update or {})
-                if node == "act":
-                    update["_new"] = [e["id"] for e in update.get("evidence", [])[seen:]]
-                    seen = len(update.get("evidence", []))
-                elif node == "screen":
-                    seen = 0
-                yield StepEvent(node=node, message=_describe(node, update))
+                evidence = update.get("evidence", [])
+                yield StepEvent(node=node, message=_describe(node, update, evidence[seen:]))
+                if node in ("screen", "act"):  # screen resets the evidence of the thread
+                    seen = len(evidence)
         state = self.graph.get_state(config).values
         yield Answer.model_validate({**state["answer"], "thread_id": tid})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def test_duplicate_ids_are_refused_before_any_work(assistant, tmp_path):
 
 @pytest.mark.slow
 def test_killed_batch_resumes_without_losing_or_repeating(chemagent_home, tmp_path):
-    n = 60
+    n = 300
     src = write_jsonl(
         tmp_path / "in.jsonl",
         [
@@ -113,7 +114,8 @@ def test_killed_batch_resumes_without_losing_or_repeating(chemagent_home, tmp_pa
     assert r.returncode == 0, r.stderr
     ids = [row["id"] for row in read_jsonl(out)]
     assert sorted(ids) == sorted(f"q{i}" for i in range(n))  # none lost, none repeated
-    assert f"{n - before} answered" in r.stderr or f"{before} already done" in r.stderr
+    answered, done = re.search(r"(\d+) answered, 0 failed, (\d+) already done", r.stderr).groups()
+    assert int(done) >= 5 and int(answered) + int(done) == n
 
 
 def test_missing_input_file(assistant, tmp_path):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import cache
-from typing import Any
+from typing import Any, Literal, get_args
 
 from rdkit import Chem
 from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
 
-DESCRIPTOR_NAMES: tuple[str, ...] = (
+DescriptorName = Literal[
     "molecular_weight",
     "logp",
     "tpsa",
@@ -22,7 +22,8 @@ DESCRIPTOR_NAMES: tuple[str, ...] = (
     "fraction_sp3",
     "qed",
     "sa_score",
-)
+]
+DESCRIPTOR_NAMES: tuple[str, ...] = get_args(DescriptorName)
 
 
 @cache

@@ -11,22 +11,8 @@ from rdkit import Chem
 
 from tools.base import Tool, ToolResult
 from tools.chem import convert, depict, descriptors, reactions, similarity, structure, substructure
+from tools.chem.descriptors import DescriptorName
 from tools.chem.mol import ChemLimits, parse_smiles
-
-DescriptorName = Literal[
-    "molecular_weight",
-    "logp",
-    "tpsa",
-    "hbd",
-    "hba",
-    "rotatable_bonds",
-    "rings",
-    "aromatic_rings",
-    "heavy_atoms",
-    "fraction_sp3",
-    "qed",
-    "sa_score",
-]
 
 
 class _Args(BaseModel):
