@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,9 +45,13 @@ def _assistant(config: Path | None, flags: dict[str, Any]) -> Any:
     from agent.settings import ConfigFileError, get_settings
 
     try:
-        return Assistant(get_settings(flags, config_file=config))
+        settings = get_settings(flags, config_file=config)
     except (ConfigFileError, ValueError) as exc:
         _fail(str(exc))
+    try:
+        return Assistant(settings)
+    except (OSError, sqlite3.Error) as exc:
+        _fail(f"cannot use the data folder {settings.home}: {exc}; set --home or CHEMAGENT_HOME")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -142,7 +147,9 @@ def chat(
                 for event in a.stream(question, thread_id=tid):
                     if isinstance(event, Answer):
                         out.print(escape(event.text), style="bold red" if event.refused else None)
-                    elif event.node in ("plan", "act"):
+                    elif event.node == "act" or (
+                        event.node == "plan" and event.message != "done planning"
+                    ):
                         out.print(f"[dim]{escape(event.message)}[/]")
             except QuestionError as exc:
                 err.print(f"[red]{escape(str(exc))}[/]")

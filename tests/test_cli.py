@@ -97,3 +97,10 @@ def test_chat_answers_and_keeps_the_thread(chemagent_home):
         timeout=120,
     )
     assert "(2 earlier turn(s))" in again.stdout
+
+
+def test_unusable_data_folder_is_reported(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    r = run_cli("ask", "--home", str(blocker / "home"), "logP of CCO", env_home=tmp_path / "h")
+    assert r.returncode == 2 and "cannot use the data folder" in r.stderr
