@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import Any, Literal, get_args
 
@@ -56,14 +56,16 @@ def descriptors(mol: Chem.Mol, names: Iterable[str] | None = None) -> dict[str, 
     return {name: _CALCULATORS[name](mol) for name in (names or DESCRIPTOR_NAMES)}
 
 
-def lipinski(mol: Chem.Mol) -> dict[str, Any]:
-    """Lipinski's rule of five: MW <= 500, logP <= 5, HBD <= 5, HBA <= 10."""
-    d = descriptors(mol, ("molecular_weight", "logp", "hbd", "hba"))
+RULE_INPUTS = ("molecular_weight", "logp", "tpsa", "hbd", "hba", "rotatable_bonds")
+
+
+def lipinski(values: Mapping[str, float | int]) -> dict[str, Any]:
+    """Lipinski's rule of five on `descriptors(mol, RULE_INPUTS)`: MW <= 500, logP <= 5, HBD <= 5, HBA <= 10."""
     checks = {
-        "molecular_weight <= 500": d["molecular_weight"] <= 500,
-        "logp <= 5": d["logp"] <= 5,
-        "hbd <= 5": d["hbd"] <= 5,
-        "hba <= 10": d["hba"] <= 10,
+        "molecular_weight <= 500": values["molecular_weight"] <= 500,
+        "logp <= 5": values["logp"] <= 5,
+        "hbd <= 5": values["hbd"] <= 5,
+        "hba <= 10": values["hba"] <= 10,
     }
     failed = [rule for rule, ok in checks.items() if not ok]
     return {
@@ -74,13 +76,11 @@ def lipinski(mol: Chem.Mol) -> dict[str, Any]:
     }
 
 
-def veber(mol: Chem.Mol) -> dict[str, Any]:
+def veber(values: Mapping[str, float | int]) -> dict[str, Any]:
     """Veber's oral-bioavailability rule: rotatable bonds <= 10 and TPSA <= 140 Å²."""
-    rot = int(rdMolDescriptors.CalcNumRotatableBonds(mol))
-    tpsa = float(rdMolDescriptors.CalcTPSA(mol))
-    failed = [
-        r
-        for r, ok in (("rotatable_bonds <= 10", rot <= 10), ("tpsa <= 140", tpsa <= 140))
-        if not ok
-    ]
+    checks = {
+        "rotatable_bonds <= 10": values["rotatable_bonds"] <= 10,
+        "tpsa <= 140": values["tpsa"] <= 140,
+    }
+    failed = [rule for rule, ok in checks.items() if not ok]
     return {"veber_violations": len(failed), "veber_failed": failed, "veber_pass": not failed}

@@ -105,13 +105,13 @@ class ChemToolkit:
     def drug_likeness(self, a: SmilesArgs) -> ToolResult:
         """Lipinski rule-of-five and Veber rule checks, with the violated criteria."""
         mol, smi = self._mol(a.smiles)
-        lip, veb = descriptors.lipinski(mol), descriptors.veber(mol)
+        values = descriptors.descriptors(mol, descriptors.RULE_INPUTS)
+        lip, veb = descriptors.lipinski(values), descriptors.veber(values)
         summary = (
             f"{lip['lipinski_violations']} Lipinski violation(s), "
             f"{veb['veber_violations']} Veber violation(s)"
         )
-        basics = descriptors.descriptors(mol, ("molecular_weight", "logp", "tpsa", "hbd", "hba"))
-        return ToolResult(summary=summary, data={"smiles": smi, **basics, **lip, **veb})
+        return ToolResult(summary=summary, data={"smiles": smi, **values, **lip, **veb})
 
     def similarity(self, a: SimilarityArgs) -> ToolResult:
         """Tanimoto similarity of a reference molecule to each target (Morgan or MACCS fingerprints)."""
