@@ -28,7 +28,8 @@ class QuestionError(ValueError):
 
 
 class StepEvent(BaseModel):
-    """Progress of a question while it runs, for chat UIs."""
+    """Progress of a question while it runs, for chat UIs; `message` is empty when nothing
+    happened worth showing (a plan step that only says "done")."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -64,7 +65,7 @@ def _describe(node: str, update: dict[str, Any], new_evidence: list[dict[str, An
     if node == "plan":
         pending = update.get("pending", [])
         if not pending:
-            return update.get("stop_reason") or "done planning"
+            return update.get("stop_reason") or ""
         return "calling " + ", ".join(f"{c['tool']}({c.get('label') or ''})" for c in pending)
     if node == "act":
         return "\n".join(

@@ -147,9 +147,7 @@ def chat(
                 for event in a.stream(question, thread_id=tid):
                     if isinstance(event, Answer):
                         out.print(escape(event.text), style="bold red" if event.refused else None)
-                    elif event.node == "act" or (
-                        event.node == "plan" and event.message != "done planning"
-                    ):
+                    elif event.node in ("plan", "act") and event.message:
                         out.print(f"[dim]{escape(event.message)}[/]")
             except QuestionError as exc:
                 err.print(f"[red]{escape(str(exc))}[/]")

@@ -138,8 +138,8 @@ _MULTI = {
 }
 
 
-def write(evidence: list[Evidence], warnings: list[str]) -> tuple[str, list[Citation]]:
-    """The answer text and the citations its [n] markers point to."""
+def write_findings(evidence: list[Evidence]) -> tuple[str, list[Citation]]:
+    """What the tools found, and the citations its [n] markers point to."""
     cite = _Citer()
     parts: list[str] = []
     resolved = [e for e in evidence if e.ok and e.call.tool == "resolve_name"]
@@ -158,9 +158,13 @@ def write(evidence: list[Evidence], warnings: list[str]) -> tuple[str, list[Cita
     if failures:
         parts.append("Problems:")
         parts.extend(f"  - {e.call.tool} ({e.call.label or ''}): {e.error}" for e in failures)
+    return "\n".join(parts), cite.citations
+
+
+def with_warnings(findings: str, warnings: list[str]) -> str:
+    """The whole answer text: the findings, then the warnings (which are not tool results)."""
+    parts = [findings] if findings else []
     if warnings:
         parts.append("Warnings:")
         parts.extend(f"  - {w}" for w in warnings)
-    if not parts:
-        parts.append("I found nothing to compute for this question.")
-    return "\n".join(parts), cite.citations
+    return "\n".join(parts) or "I found nothing to compute for this question."

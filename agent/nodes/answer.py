@@ -8,7 +8,7 @@ from typing import Any
 from agent.answer import Answer, Citation, Molecule, Step, ungrounded_numbers
 from agent.deps import Deps
 from agent.state import AgentState, Evidence
-from agent.templates import write
+from agent.templates import with_warnings, write_findings
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +23,12 @@ def answer(state: AgentState, *, deps: Deps) -> dict[str, Any]:
     if refusal:
         text, citations = refusal, list[Citation]()
     else:
-        text, citations = write(evidence, warnings)
-        # Warnings (CAS numbers, schedule numbers) come from the screen, not from tools.
-        if bad := ungrounded_numbers(text.split("\nWarnings:")[0], evidence):
+        findings, citations = write_findings(evidence)
+        if bad := ungrounded_numbers(findings, evidence):
             # Templates only copy tool values, so this is a bug; say so rather than hide it.
             logger.error("answer has numbers not found in any tool result: %s", bad)
             warnings.append(f"numbers not traced to a tool result: {', '.join(bad)}")
+        text = with_warnings(findings, warnings)
     subjects = state.get("subjects", [])
     result = Answer(
         question=question,
