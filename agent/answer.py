@@ -78,8 +78,8 @@ def grounded_numbers(evidence: list[Evidence]) -> set[str]:
                 out.add(raw)
                 value = float(raw)
                 for d in range(5):
-                    text = f"{value:.{d}f}"
-                    out.update((text, text.lstrip("-")) if float(text) == 0 else (text,))
+                    shown = f"{value:.{d}f}"
+                    out.update((shown, shown.lstrip("-")) if float(shown) == 0 else (shown,))
     return out
 
 

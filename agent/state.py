@@ -6,6 +6,7 @@ stores them without custom serialisers and a thread can be read back by any vers
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,8 +33,6 @@ class ToolCall(_Model):
 
     def key(self) -> tuple[str, str]:
         """Identity of the work, so the same call is never made twice."""
-        import json
-
         return self.tool, json.dumps(self.args, sort_keys=True)
 
 

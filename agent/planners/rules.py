@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from agent.intents import Intent, Vocabulary, vocabulary
@@ -67,9 +68,8 @@ class _Calls:
         old.focus.extend(f for f in focus if f not in old.focus)
         if merged and merged in args:
             old.args[merged] = list(dict.fromkeys([*old.args.get(merged, []), *args[merged]]))
-        if label and old.label and label not in old.label.split(" / "):
-            # The same structure written two ways ("CN1CCC[C@H]1c1cccnc1 and nicotine").
-            old.label = f"{old.label} / {label}"
+        if label and old.label:
+            old.label = _join_labels(old.label, label)
 
 
 class RulePlanner:
@@ -84,10 +84,15 @@ class RulePlanner:
         self.names = names or builtin_table()
         self.limits = limits or ChemLimits()
         self.vocab = vocab or vocabulary()
+        # `plan` runs once per round on the same question: parse it (SMILES included) once.
+        self._analyse = lru_cache(maxsize=64)(self._analyse_question)
+
+    def _analyse_question(self, question: str) -> tuple[list[Mention], list[Clause]]:
+        mentions = find_mentions(question, self.names, self.limits)
+        return mentions, split_clauses(question, mentions, self.vocab)
 
     def plan(self, ctx: PlanContext) -> Plan:
-        mentions = find_mentions(ctx.question, self.names, self.limits)
-        clauses = split_clauses(ctx.question, mentions, self.vocab)
+        mentions, clauses = self._analyse(ctx.question)
         resolved = _resolutions(ctx.evidence)
         calls, warnings, used = _Calls(), list[str](), dict[str, Subject]()
         previous = [Subject(m.name or m.smiles, m.smiles, source=m.source) for m in ctx.memory]
@@ -253,11 +258,17 @@ def _merge_same_structure(subjects: list[Subject]) -> list[Subject]:
         if not s.smiles:
             continue
         old = merged.get(s.smiles)
-        if old is None:
-            merged[s.smiles] = s
-        elif s.label not in old.label.split(" / "):
-            merged[s.smiles] = Subject(f"{old.label} / {s.label}", s.smiles, source=old.source)
+        merged[s.smiles] = (
+            s
+            if old is None
+            else Subject(_join_labels(old.label, s.label), s.smiles, source=old.source)
+        )
     return list(merged.values())
+
+
+def _join_labels(old: str, new: str) -> str:
+    """One structure written two ways ("CN1CCC[C@H]1c1cccnc1 and nicotine") -> "old / new"."""
+    return old if new in old.split(" / ") else f"{old} / {new}"
 
 
 def _resolutions(evidence: list[Evidence]) -> dict[str, Evidence]:
