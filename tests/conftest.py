@@ -31,11 +31,14 @@ def assistant(chemagent_home: Path):
     a.close()
 
 
-def run_cli(*args: str, env_home: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run `chemagent` in a fresh interpreter, as a user would."""
-    env = {**os.environ, "CHEMAGENT_HOME": str(env_home)}
+def run_cli(
+    *args: str, env_home: Path, timeout: float = 120, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `chemagent` in a fresh interpreter, as a user would (wide console, no wrapping)."""
+    env = {**os.environ, "CHEMAGENT_HOME": str(env_home), "COLUMNS": "200"}
     return subprocess.run(
         [sys.executable, "-m", "agent", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         env=env,

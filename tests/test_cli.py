@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -68,34 +69,23 @@ def test_rdkit_question_does_not_import_torch_or_transformers(chemagent_home):
         capture_output=True,
         text=True,
         timeout=120,
-        env={**__import__("os").environ, "CHEMAGENT_HOME": str(chemagent_home)},
+        env={**os.environ, "CHEMAGENT_HOME": str(chemagent_home)},
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
 
 
 def test_chat_answers_and_keeps_the_thread(chemagent_home):
-    import os
-
-    env = {**os.environ, "CHEMAGENT_HOME": str(chemagent_home), "COLUMNS": "200"}
-    r = subprocess.run(
-        [sys.executable, "-m", "agent", "chat", "--thread", "c1"],
-        input="formula of caffeine\nand its logP?\nexit\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
+    r = run_cli(
+        "chat",
+        "--thread",
+        "c1",
+        env_home=chemagent_home,
+        stdin="formula of caffeine\nand its logP?\nexit\n",
     )
     assert r.returncode == 0, r.stderr
     assert "C8H10N4O2" in r.stdout and "logP (Crippen): -1.03" in r.stdout
-    again = subprocess.run(
-        [sys.executable, "-m", "agent", "chat", "--thread", "c1"],
-        input="",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    again = run_cli("chat", "--thread", "c1", env_home=chemagent_home, stdin="")
     assert "(2 earlier turn(s))" in again.stdout
 
 
