@@ -160,6 +160,7 @@ class Assistant:
 
     def close(self) -> None:
         self._conn.close()
+        self.deps.close()
 
     def __enter__(self) -> Assistant:
         return self

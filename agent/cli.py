@@ -223,6 +223,90 @@ def setup(config: ConfigOpt = None, home: HomeOpt = None) -> None:
     )
 
 
+@app.command()
+def resolve(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Names, synonyms or CAS numbers to resolve.")
+    ] = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Also resolve every line of this file.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Use only the table, caches and OPSIN.")
+    ] = False,
+    config: ConfigOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Names -> structures: built-in table and cache, then OPSIN, then PubChem (exit 1 if any fail)."""
+    import json
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from agent.deps import name_resolver
+    from agent.settings import ConfigFileError, get_settings
+    from tools.names.table import Resolution
+
+    queries = list(names or [])
+    if from_file is not None:
+        try:
+            text = from_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"cannot read {from_file}: {exc}")
+        queries += [line.strip() for line in text.splitlines() if line.strip()]
+    if not queries:
+        _fail("give at least one name, e.g. chemagent resolve aspirin '2-acetyloxybenzoic acid'")
+    flags = _overrides(home, None, None)
+    if offline:
+        flags["pubchem"] = {"offline": True}
+    try:
+        settings = get_settings(flags, config_file=config)
+    except (ConfigFileError, ValueError) as exc:
+        _fail(str(exc))
+    resolver = name_resolver(settings)
+    columns = (
+        TextColumn("resolving"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+    )
+    try:
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task("names", total=len(queries), last="")
+            outcomes = resolver.resolve_many(
+                queries, progress=lambda q, _o: bar.update(task, advance=1, last=q[:40])
+            )
+    finally:
+        resolver.close()
+    rows: list[dict[str, Any]] = [
+        {
+            "query": o.query,
+            "ok": True,
+            **o.model_dump(exclude={"query", "source"}),
+            "source": o.where,
+        }
+        if isinstance(o, Resolution)
+        else {"query": o.query, "ok": False, "kind": o.kind, "error": o.error}
+        for o in outcomes
+    ]
+    failed = sum(not r["ok"] for r in rows)
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        table = Table("name", "SMILES", "source", "note")
+        for r in rows:
+            if r["ok"]:
+                table.add_row(
+                    escape(r["query"]), r["smiles"], escape(r["source"]), escape(r["name"])
+                )
+            else:
+                table.add_row(escape(r["query"]), "—", "[red]failed[/]", escape(r["error"]))
+        out.print(table)
+    if failed:
+        err.print(f"{failed} of {len(rows)} names not resolved")
+        raise typer.Exit(1)
+
+
 @app.command("tools")
 def list_tools() -> None:
     """List the tools the agent can call."""

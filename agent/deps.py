@@ -10,13 +10,33 @@ from agent.safety import SafetyScreen, bundled_list, load_schedule_list
 from agent.settings import Settings
 from tools.base import ToolRegistry
 from tools.chem.toolkit import ChemToolkit
-from tools.names.table import NameTable, builtin_table, resolve_name_tool
+from tools.names.opsin import Opsin
+from tools.names.resolver import NameResolver
+from tools.names.table import NameTable, builtin_table
+from tools.names.tools import name_tools
+from tools.pubchem.cache import AnswerCache
+from tools.pubchem.client import PubChemClient
+from tools.pubchem.tools import pubchem_tools
 
 
-def default_registry(settings: Settings) -> ToolRegistry:
-    """The tools available offline: RDKit and the built-in name table."""
+def name_resolver(settings: Settings) -> NameResolver:
+    """Table and cache, OPSIN, PubChem: one resolver with the caches under the data folder."""
+    n, pc = settings.names, settings.pubchem
+    return NameResolver(
+        cache=AnswerCache(settings.names_cache),
+        opsin=Opsin(n.java, n.opsin_jar, n.opsin_timeout_s) if n.opsin else None,
+        pubchem=PubChemClient(pc, settings.pubchem_cache),
+        limits=settings.chem,
+        workers=pc.workers,
+    )
+
+
+def default_registry(settings: Settings, resolver: NameResolver | None = None) -> ToolRegistry:
+    """RDKit, name resolution and PubChem tools."""
     toolkit = ChemToolkit(settings.chem, settings.depiction_dir)
-    return ToolRegistry([resolve_name_tool(), *toolkit.tools()])
+    res = resolver or name_resolver(settings)
+    assert res.pubchem is not None
+    return ToolRegistry([*name_tools(res), *pubchem_tools(res.pubchem), *toolkit.tools()])
 
 
 @dataclass
@@ -27,6 +47,7 @@ class Deps:
     screen: SafetyScreen
     names: NameTable
     tool_specs: list[ToolSpec] = field(default_factory=list)
+    resolver: NameResolver | None = None
 
     @classmethod
     def from_settings(
@@ -35,7 +56,8 @@ class Deps:
         planner: Planner | None = None,
         registry: ToolRegistry | None = None,
     ) -> Deps:
-        reg = registry or default_registry(settings)
+        resolver = None if registry is not None else name_resolver(settings)
+        reg = registry or default_registry(settings, resolver)
         names = builtin_table()
         lst = (
             load_schedule_list(settings.safety.list_file)
@@ -53,4 +75,9 @@ class Deps:
             screen=SafetyScreen(lst),
             names=names,
             tool_specs=specs,
+            resolver=resolver,
         )
+
+    def close(self) -> None:
+        if self.resolver is not None:
+            self.resolver.close()

@@ -19,6 +19,10 @@ def after_screen(state: AgentState) -> Literal["plan", "answer"]:
     return "answer" if state.get("refusal") else "plan"
 
 
+def after_act(state: AgentState) -> Literal["plan", "answer"]:
+    return "answer" if state.get("refusal") else "plan"
+
+
 def after_plan(state: AgentState) -> Literal["act", "answer"]:
     return "act" if state.get("pending") else "answer"
 
@@ -33,6 +37,6 @@ def build_graph(deps: Deps, checkpointer: Any = None) -> Any:
     g.add_edge(START, "screen")
     g.add_conditional_edges("screen", after_screen)
     g.add_conditional_edges("plan", after_plan)
-    g.add_edge("act", "plan")
+    g.add_conditional_edges("act", after_act)
     g.add_edge("answer", END)
     return g.compile(checkpointer=checkpointer)

@@ -21,6 +21,8 @@ from pydantic_settings import (
 )
 
 from tools.chem.mol import ChemLimits
+from tools.names.settings import NameSettings
+from tools.pubchem.settings import PubChemSettings
 
 _toml_file: ContextVar[Path | None] = ContextVar("chemagent_toml_file", default=None)
 
@@ -79,6 +81,10 @@ class Settings(BaseSettings):
     agent: AgentSettings = Field(default_factory=AgentSettings, description="Graph behaviour.")
     chem: ChemLimits = Field(default_factory=ChemLimits, description="Bounds on RDKit work.")
     safety: SafetySettings = Field(default_factory=SafetySettings, description="Safety screen.")
+    pubchem: PubChemSettings = Field(
+        default_factory=PubChemSettings, description="PubChem access, cache and rate limits."
+    )
+    names: NameSettings = Field(default_factory=NameSettings, description="Name resolution.")
 
     @classmethod
     def settings_customise_sources(
@@ -104,6 +110,16 @@ class Settings(BaseSettings):
     def depiction_dir(self) -> Path:
         """Folder where drawn structures are written."""
         return self.home / "depictions"
+
+    @property
+    def pubchem_cache(self) -> Path:
+        """SQLite file of PubChem answers (hits and not-found)."""
+        return self.home / "pubchem.sqlite"
+
+    @property
+    def names_cache(self) -> Path:
+        """SQLite file of resolved names (OPSIN and PubChem answers)."""
+        return self.home / "names.sqlite"
 
 
 class ConfigFileError(ValueError):

@@ -17,9 +17,44 @@ def chemagent_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("CHEMAGENT_HOME", str(home))
     for key in list(os.environ):
-        if key.startswith("CHEMAGENT_") and key != "CHEMAGENT_HOME":
+        if key.startswith("CHEMAGENT_") and key not in ("CHEMAGENT_HOME", "CHEMAGENT_SHARED_DATA"):
             monkeypatch.delenv(key)
+    # No test may reach the real PubChem: a closed local port stands in for "no network".
+    monkeypatch.setenv("CHEMAGENT_PUBCHEM__API_BASE", UNREACHABLE)
     return home
+
+
+UNREACHABLE = "http://127.0.0.1:9/rest"
+
+
+def shared_data() -> Path:
+    """The shared public data beside the checkout (or where CHEMAGENT_SHARED_DATA says)."""
+    env = os.environ.get("CHEMAGENT_SHARED_DATA")
+    path = Path(env) if env else ROOT.parent / "shared" / "data"
+    if not (path / "pubchem" / "MANIFEST.md").is_file():
+        pytest.fail(
+            f"shared data not found at {path}: the PubChem replay tests need "
+            "shared/data/pubchem; set CHEMAGENT_SHARED_DATA to its parent folder"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def replay_server():
+    from tools.pubchem.replay import ReplayServer
+
+    with ReplayServer(shared_data() / "pubchem") as srv:
+        yield srv
+
+
+@pytest.fixture
+def replay(replay_server, monkeypatch: pytest.MonkeyPatch):
+    """The replay server with no faults and an empty request log; the assistant points at it."""
+    replay_server.reset()
+    monkeypatch.setenv("CHEMAGENT_PUBCHEM__API_BASE", replay_server.api_base)
+    monkeypatch.setenv("CHEMAGENT_PUBCHEM__BACKOFF_S", "0.01")
+    yield replay_server
+    replay_server.reset()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from agent.deps import Deps
+from agent.nodes.screen import screen_resolved
 from agent.state import AgentState, Evidence, ToolCall
 from tools.base import ToolError, ToolResult
 
@@ -37,6 +38,7 @@ def act(state: AgentState, *, deps: Deps) -> dict[str, Any]:
     remaining = cfg.time_budget_s - (time.time() - state.get("started_at", time.time()))
     timeout = max(0.1, min(cfg.tool_timeout_s, remaining))
     evidence = list(state.get("evidence", []))
+    first_new = len(evidence)
     pool = ThreadPoolExecutor(max_workers=min(cfg.max_parallel_tools, max(len(calls), 1)))
     try:
         futures = [(c, pool.submit(_run, c, deps)) for c in calls]
@@ -66,4 +68,6 @@ def act(state: AgentState, *, deps: Deps) -> dict[str, Any]:
     finally:
         # Do not wait for a timed-out call: its result is no longer wanted.
         pool.shutdown(wait=False, cancel_futures=True)
-    return {"evidence": evidence, "pending": [], "step": state.get("step", 0) + 1}
+    update = {"evidence": evidence, "pending": [], "step": state.get("step", 0) + 1}
+    warnings = list(state.get("warnings", []))
+    return update | screen_resolved(state["question"], evidence[first_new:], warnings, deps)

@@ -36,3 +36,26 @@ def screen(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         "stop_reason": None,
         "answer": None,
     }
+
+
+def screen_resolved(
+    question: str, evidence: list[dict[str, Any]], warnings: list[str], deps: Deps
+) -> dict[str, Any]:
+    """Screen structures that name resolution just produced (OPSIN or PubChem).
+
+    The first screen only knows names in the local table; a systematic or trade name of a
+    scheduled chemical is recognised once it has a structure, before any other tool runs.
+    """
+    smiles = [
+        str(e["data"]["smiles"])
+        for e in evidence
+        if e["ok"] and e["call"]["tool"] == "resolve_name" and e["data"].get("smiles")
+    ]
+    if not smiles:
+        return {}
+    result = deps.screen.screen(question, smiles)
+    new = [w for w in result.warnings if w not in warnings]
+    update: dict[str, Any] = {"warnings": [*warnings, *new]} if new else {}
+    if result.refusal:
+        update["refusal"] = result.refusal
+    return update

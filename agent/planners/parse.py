@@ -142,3 +142,70 @@ def find_group(clause: Clause, vocab: Vocabulary) -> tuple[str, str] | None:
         return None
     key = next(k for k in vocab.groups if k.lower() == re.sub(r"\s+", " ", hit.group(0).lower()))
     return key, vocab.groups[key]
+
+
+_NOT_NAMES = frozenset(
+    [
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "them",
+        "they",
+        "one",
+        "each",
+        "both",
+        "all",
+        "compound",
+        "compounds",
+        "molecule",
+        "molecules",
+        "structure",
+        "structures",
+        "substance",
+        "chemical",
+        "following",
+        "above",
+        "same",
+        "which",
+        "what",
+    ]
+)
+_NAME_STOP = (
+    r"and|or|in|with|at|to|than|versus|vs|compared|under|using|from|is|are|was|were|has|have|"
+    r"does|do|when|if|as|by|per|on"
+)
+_AFTER_OF = re.compile(
+    r"\b(?:(?P<of>of|for|about)|(?P<make>synthesi[sz]e|make|produce|prepare|manufacture))"
+    r"\s+(?:the\s+|a\s+|an\s+|some\s+)?"
+    rf"(?P<name>[^\s?;!]+(?:\s+(?!(?:{_NAME_STOP})\b)[^\s?;!]+){{0,5}})",
+    re.IGNORECASE,
+)
+
+
+def find_unlisted_name(clause: Clause) -> Mention | None:
+    """A compound name the table does not know, in "<property> of <name>" form.
+
+    Only for a clause that names no molecule and asks for something (has an intent), or asks
+    how to make something (so that the safety screen sees the structure once it is resolved):
+    the words after "of"/"for"/"synthesize" are taken to be a name and left to the resolver
+    (OPSIN, PubChem), which says clearly when they are not one.
+    """
+    if clause.mentions:
+        return None
+    spans = [(clause.start + h.start(), clause.start + h.end()) for _, h in clause.intents]
+    for m in _AFTER_OF.finditer(clause.text):
+        if not clause.intents and not m.group("make"):
+            continue
+        text = m.group("name").split(", ")[0].rstrip(".,:")
+        start = clause.start + m.start("name")
+        end = start + len(text)
+        words = text.lower().split()
+        if not words or words[0] in _NOT_NAMES or len(text) > 100:
+            continue
+        if any(a < end and start < b for a, b in spans):
+            continue
+        return Mention(start, end, text, "name")
+    return None

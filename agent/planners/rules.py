@@ -14,7 +14,14 @@ from typing import Any
 
 from agent.intents import Intent, Vocabulary, vocabulary
 from agent.planners.base import PlanContext
-from agent.planners.parse import Clause, Mention, find_group, find_mentions, split_clauses
+from agent.planners.parse import (
+    Clause,
+    Mention,
+    find_group,
+    find_mentions,
+    find_unlisted_name,
+    split_clauses,
+)
 from agent.state import Evidence, MoleculeRef, Plan, ToolCall
 from tools.chem.descriptors import DESCRIPTOR_NAMES
 from tools.chem.mol import ChemLimits
@@ -89,7 +96,12 @@ class RulePlanner:
 
     def _analyse_question(self, question: str) -> tuple[list[Mention], list[Clause]]:
         mentions = find_mentions(question, self.names, self.limits)
-        return mentions, split_clauses(question, mentions, self.vocab)
+        clauses = split_clauses(question, mentions, self.vocab)
+        for clause in clauses:
+            if (extra := find_unlisted_name(clause)) is not None:
+                clause.mentions.append(extra)
+                mentions.append(extra)
+        return mentions, clauses
 
     def plan(self, ctx: PlanContext) -> Plan:
         mentions, clauses = self._analyse(ctx.question)
@@ -248,6 +260,8 @@ def _args(tool: str, smiles: str | None, fields: tuple[str, ...]) -> dict[str, A
     """Arguments of a one-molecule call; descriptors compute only the fields asked for."""
     if tool == "descriptors":
         return {"smiles": smiles, "names": [f for f in fields if f in DESCRIPTOR_NAMES]}
+    if tool == "pubchem_compound":
+        return {"identifier": smiles}
     return {"smiles": smiles}
 
 

@@ -14,9 +14,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.base import Tool, ToolInputError, ToolResult
-from tools.chem.mol import canonical_smiles
-
 CAS_PATTERN = re.compile(r"\b(\d{2,7}-\d{2}-\d)\b")
 
 
@@ -37,7 +34,17 @@ class Resolution(BaseModel):
     name: str
     smiles: str
     cas: str | None = None
-    source: str = Field(description="Where the structure came from, e.g. 'built-in table'.")
+    cid: int | None = Field(None, description="PubChem CID, when PubChem answered.")
+    formula: str | None = None
+    source: str = Field(
+        description="Where the structure came from: 'built-in table', 'OPSIN' or 'PubChem CID n'."
+    )
+    cached: bool = Field(False, description="True when this answer was read from the local cache.")
+
+    @property
+    def where(self) -> str:
+        """The source as written in answers ("OPSIN, from the local cache")."""
+        return f"{self.source}, from the local cache" if self.cached else self.source
 
 
 class NameTable:
@@ -76,6 +83,20 @@ class NameTable:
             source="built-in table",
         )
 
+    def rows(self) -> list[Resolution]:
+        """Every compound in the table once."""
+        seen: dict[int, Resolution] = {}
+        for row in self._by_key.values():
+            if id(row) not in seen:
+                seen[id(row)] = Resolution(
+                    query=row["name"],
+                    name=row["name"],
+                    smiles=row["smiles"],
+                    cas=row.get("cas") or None,
+                    source="built-in table",
+                )
+        return list(seen.values())
+
     def find_names(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, matched text) of every known name in `text`, left to right."""
         return [(m.start(), m.end(), m.group(1)) for m in self._finder.finditer(text)]
@@ -86,40 +107,3 @@ def builtin_table() -> NameTable:
     ref = resources.files("tools.names") / "data" / "common.csv"
     with resources.as_file(ref) as path:
         return NameTable.from_csv(path)
-
-
-class ResolveArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(
-        description="A compound name, synonym or CAS number, e.g. aspirin or 50-78-2."
-    )
-
-
-def resolve_name_tool(table: NameTable | None = None) -> Tool:
-    """The `resolve_name` tool over a table (the built-in one by default)."""
-    tab = table or builtin_table()
-
-    def resolve_name(a: ResolveArgs) -> ToolResult:
-        """Resolve a compound name, synonym or CAS number to a structure (SMILES), offline."""
-        query = a.name.strip()
-        if not query:
-            raise ToolInputError("empty name: give a compound name such as aspirin")
-        if CAS_PATTERN.fullmatch(query) and not cas_checksum_ok(query):
-            raise ToolInputError(f"{query} is not a valid CAS number (its check digit is wrong)")
-        hit = tab.lookup(query)
-        if hit is None:
-            raise ToolInputError(
-                f"unknown compound name {query!r}: it is not in the offline name table; "
-                "give its SMILES instead"
-            )
-        hit = hit.model_copy(update={"smiles": canonical_smiles(hit.smiles)})
-        cas = f", CAS {hit.cas}" if hit.cas else ""
-        return ToolResult(
-            summary=f"{query} -> {hit.smiles} ({hit.name}{cas}; source: {hit.source})",
-            data=hit.model_dump(),
-        )
-
-    return Tool(
-        "resolve_name", " ".join((resolve_name.__doc__ or "").split()), ResolveArgs, resolve_name
-    )

@@ -1,0 +1,305 @@
+"""Name -> structure in the order that costs least: table and cache, OPSIN, then PubChem.
+
+Systematic names never need the network (OPSIN parses them), trivial and trade names need
+PubChem once and then come from the cache. Every answer says where it came from.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from tools.base import ToolError, ToolInputError
+from tools.chem.mol import ChemLimits, canonical_smiles
+from tools.names.opsin import Opsin, OpsinUnavailable
+from tools.names.settings import NameSettings
+from tools.names.table import CAS_PATTERN, NameTable, Resolution, builtin_table, cas_checksum_ok
+from tools.pubchem.cache import AnswerCache
+from tools.pubchem.client import PubChemClient, guess_namespace
+from tools.pubchem.errors import PubChemError, PubChemNotFound, PubChemUnavailable
+from tools.pubchem.settings import PubChemSettings
+
+log = logging.getLogger(__name__)
+
+FailureKind = Literal["invalid", "not_found", "offline", "unavailable"]
+
+
+class ResolveFailure(BaseModel):
+    """A name that could not be resolved, and why, in words the user can act on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: str
+    kind: FailureKind
+    error: str
+
+
+Outcome = Resolution | ResolveFailure
+Progress = Callable[[str, Outcome], None]
+
+
+class NameNotFound(ToolInputError):
+    """No source knows the name."""
+
+
+class NameUnavailable(ToolError):
+    """The name may be real, but the sources that could know it cannot be asked now."""
+
+
+def _key(query: str) -> str:
+    return " ".join(query.split()).lower()
+
+
+class NameResolver:
+    """Thread-safe. Build with `from_settings` for the assistant's cache locations."""
+
+    def __init__(
+        self,
+        table: NameTable | None = None,
+        cache: AnswerCache | None = None,
+        opsin: Opsin | None = None,
+        pubchem: PubChemClient | None = None,
+        limits: ChemLimits | None = None,
+        workers: int = 4,
+    ) -> None:
+        self.table = table or builtin_table()
+        self.cache = cache
+        self.opsin = opsin
+        self.pubchem = pubchem
+        self.limits = limits or ChemLimits()
+        self.workers = workers
+        self._by_smiles = {canonical_smiles(r.smiles): r for r in self.table.rows() if r.smiles}
+
+    @classmethod
+    def from_settings(
+        cls,
+        home: Path,
+        names: NameSettings | None = None,
+        pubchem: PubChemSettings | None = None,
+        limits: ChemLimits | None = None,
+    ) -> NameResolver:
+        names = names or NameSettings()
+        pubchem = pubchem or PubChemSettings()
+        opsin = Opsin(names.java, names.opsin_jar, names.opsin_timeout_s) if names.opsin else None
+        return cls(
+            cache=AnswerCache(home / "names.sqlite"),
+            opsin=opsin,
+            pubchem=PubChemClient(pubchem, home / "pubchem.sqlite"),
+            limits=limits,
+            workers=pubchem.workers,
+        )
+
+    # -- one name ------------------------------------------------------------------------
+
+    def resolve(self, query: str) -> Resolution:
+        """One name; raises `NameNotFound` or `NameUnavailable` with the reasons."""
+        out = self.resolve_many([query])[0]
+        if isinstance(out, Resolution):
+            return out
+        if out.kind in ("invalid", "not_found"):
+            raise NameNotFound(out.error)
+        raise NameUnavailable(out.error)
+
+    # -- many names ----------------------------------------------------------------------
+
+    def resolve_many(self, queries: list[str], progress: Progress | None = None) -> list[Outcome]:
+        """Every name, in order; a failure is reported in its place and never stops the rest."""
+        results: dict[int, Outcome] = {}
+        notes: dict[int, list[str]] = {}
+
+        def done(i: int, outcome: Outcome) -> None:
+            results[i] = outcome
+            if progress is not None:
+                progress(queries[i], outcome)
+
+        pending: list[int] = []
+        for i, q in enumerate(queries):
+            early = self._local(q)
+            if early is None:
+                pending.append(i)
+            else:
+                done(i, early)
+
+        if pending and self.opsin is not None:
+            pending = self._opsin_pass(queries, pending, notes, done)
+        if pending:
+            self._pubchem_pass(queries, pending, notes, done)
+        return [results[i] for i in range(len(queries))]
+
+    def _local(self, query: str) -> Outcome | None:
+        q = " ".join(query.split())
+        if not q:
+            return ResolveFailure(query=query, kind="invalid", error="empty name")
+        if CAS_PATTERN.fullmatch(q) and not cas_checksum_ok(q):
+            return ResolveFailure(
+                query=query,
+                kind="invalid",
+                error=f"{q} is not a valid CAS number (its check digit is wrong)",
+            )
+        hit = self.table.lookup(q)
+        if hit is not None:
+            return hit.model_copy(update={"query": query, "smiles": canonical_smiles(hit.smiles)})
+        cached = self.cache.get(_key(q)) if self.cache else None
+        if cached is not None:
+            res = Resolution.model_validate(cached.body)
+            return res.model_copy(update={"query": query, "cached": True})
+        return None
+
+    def _remember(self, res: Resolution) -> None:
+        if self.cache is not None:
+            self.cache.put(_key(res.query), 200, res.model_dump(exclude={"cached"}))
+
+    def _opsin_pass(
+        self,
+        queries: list[str],
+        pending: list[int],
+        notes: dict[int, list[str]],
+        done: Callable[[int, Outcome], None],
+    ) -> list[int]:
+        assert self.opsin is not None
+        ask = [i for i in pending if not CAS_PATTERN.fullmatch(queries[i].strip())]
+        if not ask:
+            return pending
+        try:
+            parsed = self.opsin.parse([queries[i] for i in ask])
+        except OpsinUnavailable as exc:
+            log.warning("OPSIN unavailable: %s", exc)
+            for i in ask:
+                notes.setdefault(i, []).append(f"OPSIN unavailable: {exc}")
+            return pending
+        left = [i for i in pending if i not in ask]
+        for i, r in zip(ask, parsed, strict=True):
+            smiles = None
+            if r.smiles:
+                try:
+                    smiles = canonical_smiles(r.smiles, self.limits)
+                except ToolInputError as exc:
+                    notes.setdefault(i, []).append(f"OPSIN gave a structure RDKit rejects: {exc}")
+            if smiles is None:
+                notes.setdefault(i, []).append(r.error or "OPSIN cannot parse it")
+                left.append(i)
+                continue
+            res = Resolution(
+                query=queries[i], name=" ".join(queries[i].split()), smiles=smiles, source="OPSIN"
+            )
+            self._remember(res)
+            done(i, res)
+        return sorted(left)
+
+    def _pubchem_pass(
+        self,
+        queries: list[str],
+        pending: list[int],
+        notes: dict[int, list[str]],
+        done: Callable[[int, Outcome], None],
+    ) -> None:
+        def one(i: int) -> tuple[int, Outcome]:
+            return i, self._from_pubchem(queries[i], notes.get(i, []))
+
+        if self.pubchem is None:
+            for i in pending:
+                done(
+                    i,
+                    _failure(
+                        queries[i], "not_found", notes.get(i, []), "PubChem is not configured"
+                    ),
+                )
+            return
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(pending))) as pool:
+            for i, outcome in pool.map(one, pending):
+                done(i, outcome)
+
+    def _from_pubchem(self, query: str, notes: list[str]) -> Outcome:
+        assert self.pubchem is not None
+        q = " ".join(query.split())
+        ns = guess_namespace(q)
+        if ns == "cid":
+            ns = "name"  # a bare number in a question is not a CID
+        try:
+            rec = self.pubchem.lookup(q, ns)
+        except PubChemNotFound as exc:
+            return _failure(query, "not_found", notes, str(exc))
+        except PubChemUnavailable as exc:
+            kind: FailureKind = (
+                "offline" if exc.reason in ("offline", "offline_mode") else "unavailable"
+            )
+            return _failure(query, kind, notes, str(exc))
+        except PubChemError as exc:
+            return _failure(query, "invalid", notes, str(exc))
+        if not rec.smiles:
+            return _failure(query, "not_found", notes, f"PubChem CID {rec.cid} has no structure")
+        try:
+            smiles = canonical_smiles(rec.smiles, self.limits)
+        except ToolInputError as exc:
+            return _failure(query, "invalid", notes, f"PubChem's structure is rejected: {exc}")
+        res = Resolution(
+            query=query,
+            name=rec.title or rec.iupac_name or q,
+            smiles=smiles,
+            cas=q if CAS_PATTERN.fullmatch(q) else None,
+            cid=rec.cid,
+            formula=rec.formula,
+            source=f"PubChem CID {rec.cid}",
+        )
+        self._remember(res)
+        return res.model_copy(update={"cached": rec.from_cache})
+
+    # -- structure -> name ---------------------------------------------------------------
+
+    def name_for(self, smiles: str) -> Resolution:
+        """A name for a structure: the built-in table, the cache, else PubChem's title."""
+        canon = canonical_smiles(smiles, self.limits)
+        row = self._by_smiles.get(canon)
+        if row is not None:
+            return row.model_copy(update={"query": smiles, "smiles": canon})
+        key = "smiles:" + canon
+        cached = self.cache.get(key) if self.cache else None
+        if cached is not None:
+            res = Resolution.model_validate(cached.body)
+            return res.model_copy(update={"query": smiles, "cached": True})
+        if self.pubchem is None:
+            raise NameUnavailable(
+                f"no name known offline for {canon}, and PubChem is not configured"
+            )
+        try:
+            rec = self.pubchem.lookup(canon, "smiles")
+        except PubChemNotFound as exc:
+            raise NameNotFound(f"PubChem has no compound with the structure {canon}") from exc
+        except PubChemUnavailable as exc:
+            raise NameUnavailable(
+                f"naming {canon} needs PubChem (names of structures are not derived offline) "
+                f"and it could not be asked: {exc}"
+            ) from exc
+        res = Resolution(
+            query=smiles,
+            name=rec.title or rec.iupac_name or canon,
+            smiles=canon,
+            cid=rec.cid,
+            formula=rec.formula,
+            source=f"PubChem CID {rec.cid}",
+        )
+        if self.cache is not None:
+            self.cache.put(key, 200, res.model_dump(exclude={"cached"}))
+        return res.model_copy(update={"cached": rec.from_cache})
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+        if self.pubchem is not None:
+            self.pubchem.close()
+
+
+def _failure(query: str, kind: FailureKind, notes: list[str], last: str) -> ResolveFailure:
+    why = "; ".join([*notes, last])
+    lead = {
+        "not_found": f"unknown compound name {query!r}",
+        "offline": f"cannot resolve {query!r} offline",
+        "unavailable": f"cannot resolve {query!r} right now",
+        "invalid": f"cannot resolve {query!r}",
+    }[kind]
+    return ResolveFailure(query=query, kind=kind, error=f"{lead}: {why}")

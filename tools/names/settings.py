@@ -1,0 +1,18 @@
+"""How names become structures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class NameSettings(BaseModel):
+    """Name resolution: built-in table and cache, then OPSIN, then PubChem."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    opsin: bool = Field(True, description="Try OPSIN (offline, systematic names) before PubChem.")
+    java: str = Field("java", description="The Java executable OPSIN runs on.")
+    opsin_jar: Path | None = Field(None, description="OPSIN jar; the one in py2opsin when empty.")
+    opsin_timeout_s: float = Field(60.0, gt=0, description="Limit for one OPSIN run.")

@@ -1,0 +1,77 @@
+"""A persistent cache of PubChem answers in one SQLite file.
+
+Answers are stored by request (method, URL, form body) with the HTTP status, so "not found"
+is remembered as well as hits. Each write is its own transaction: a killed process leaves
+every earlier answer intact and never a half-written one.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    fetched_at REAL NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    status: int
+    body: dict[str, Any]
+    fetched_at: float
+
+    def age_s(self, now: float | None = None) -> float:
+        return (now if now is not None else time.time()) - self.fetched_at
+
+
+class AnswerCache:
+    """Thread-safe; one connection guarded by a lock (SQLite serialises writers anyway)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        with self._lock, self._db:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(_SCHEMA)
+
+    def get(self, key: str) -> CachedAnswer | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT status, body, fetched_at FROM answers WHERE key = ?", (key,)
+            ).fetchone()
+        if row is None:
+            return None
+        try:
+            body = json.loads(row[1])
+        except ValueError:
+            return None
+        return CachedAnswer(int(row[0]), body, float(row[2]))
+
+    def put(self, key: str, status: int, body: dict[str, Any]) -> None:
+        text = json.dumps(body, separators=(",", ":"))
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT OR REPLACE INTO answers (key, status, body, fetched_at) VALUES (?,?,?,?)",
+                (key, status, text, time.time()),
+            )
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM answers").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
