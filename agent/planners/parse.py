@@ -185,8 +185,8 @@ _AFTER_OF = re.compile(
 )
 
 
-def find_unlisted_name(clause: Clause) -> Mention | None:
-    """A compound name the table does not know, in "<property> of <name>" form.
+def find_unlisted_names(clause: Clause) -> list[Mention]:
+    """Compound names the table does not know, in "<property> of <name>" form.
 
     Only for a clause that names no molecule and asks for something (has an intent), or asks
     how to make something (so that the safety screen sees the structure once it is resolved):
@@ -194,7 +194,8 @@ def find_unlisted_name(clause: Clause) -> Mention | None:
     (OPSIN, PubChem), which says clearly when they are not one.
     """
     if clause.mentions:
-        return None
+        return []
+    found: list[Mention] = []
     spans = [(clause.start + h.start(), clause.start + h.end()) for _, h in clause.intents]
     for m in _AFTER_OF.finditer(clause.text):
         if not clause.intents and not m.group("make"):
@@ -207,5 +208,5 @@ def find_unlisted_name(clause: Clause) -> Mention | None:
             continue
         if any(a < end and start < b for a, b in spans):
             continue
-        return Mention(start, end, text, "name")
-    return None
+        found.append(Mention(start, end, text, "name"))
+    return found

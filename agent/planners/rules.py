@@ -19,7 +19,7 @@ from agent.planners.parse import (
     Mention,
     find_group,
     find_mentions,
-    find_unlisted_name,
+    find_unlisted_names,
     split_clauses,
 )
 from agent.state import Evidence, MoleculeRef, Plan, ToolCall
@@ -98,10 +98,10 @@ class RulePlanner:
         mentions = find_mentions(question, self.names, self.limits)
         clauses = split_clauses(question, mentions, self.vocab)
         for clause in clauses:
-            if (extra := find_unlisted_name(clause)) is not None:
-                clause.mentions.append(extra)
-                mentions.append(extra)
-        return mentions, clauses
+            extra = find_unlisted_names(clause)
+            clause.mentions.extend(extra)
+            mentions.extend(extra)
+        return sorted(mentions, key=lambda m: m.start), clauses
 
     def plan(self, ctx: PlanContext) -> Plan:
         mentions, clauses = self._analyse(ctx.question)
