@@ -221,6 +221,17 @@ def setup(config: ConfigOpt = None, home: HomeOpt = None) -> None:
     out.print(
         f"safety list    {len(lst.by_cas)} CAS numbers ({len(lst.cas_only)} matched by CAS only)"
     )
+    from tools.names.opsin import Opsin, OpsinUnavailable
+
+    n = settings.names
+    try:
+        parsed = Opsin(n.java, n.opsin_jar, n.opsin_timeout_s).parse(["2-acetyloxybenzoic acid"])
+        out.print(f"OPSIN          ok (2-acetyloxybenzoic acid -> {parsed[0].smiles})")
+    except OpsinUnavailable as exc:
+        out.print(f"OPSIN          [yellow]unavailable[/]: {escape(str(exc))}")
+    pc = settings.pubchem
+    mode = "offline mode (cache only)" if pc.offline else pc.api_base
+    out.print(f"PubChem        {mode}; cache {settings.pubchem_cache}")
 
 
 @app.command()

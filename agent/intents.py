@@ -36,6 +36,7 @@ class FieldFormat:
     label: str
     unit: str = ""
     decimals: int | None = None
+    one_per_line: bool = False
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ def format_value(name: str, value: Any) -> str:
     elif isinstance(value, list):
         if value and isinstance(value[0], dict) and "label" in value[0]:
             text = ", ".join(f"{v['symbol']}{v['atom']} ({v['label']})" for v in value)
+        elif fmt.one_per_line and len(value) > 1:
+            text = "".join(f"\n      {v}" for v in value)
         else:
             text = ", ".join(str(v) for v in value)
         text = text or "none"
