@@ -72,7 +72,9 @@ def _single_lines(evidence: list[Evidence], cite: _Citer) -> list[str]:
         fields = e.call.focus or [k for k in e.data if k != "smiles"]
         for f in fields:
             if f in e.data and not (f == "smiles" and e.call.tool != "validate_smiles"):
-                lines.append(f"  - {_label(f)}: {format_value(f, e.data[f])} {cite(e)}")
+                value = format_value(f, e.data[f])
+                gap = "" if value.startswith("\n") else " "
+                lines.append(f"  - {_label(f)}:{gap}{value} {cite(e)}")
     out = []
     for subject, lines in by_subject.items():
         out.append(f"{subject}:")
