@@ -1,0 +1,1 @@
+"""Property-prediction specialists trained on MoleculeNet (BACE, BBBP, ClinTox, HIV, Tox21)."""
