@@ -290,12 +290,7 @@ def resolve(
     finally:
         resolver.close()
     rows: list[dict[str, Any]] = [
-        {
-            "query": o.query,
-            "ok": True,
-            **o.model_dump(exclude={"query", "source"}),
-            "source": o.where,
-        }
+        {"query": o.query, "ok": True, **o.reported()}
         if isinstance(o, Resolution)
         else {"query": o.query, "ok": False, "kind": o.kind, "error": o.error}
         for o in outcomes

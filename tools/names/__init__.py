@@ -1,5 +1,5 @@
-"""Name -> structure resolution. Offline: a built-in table of common compounds (more to come:
-OPSIN for systematic names, PubChem for trivial and trade names)."""
+"""Name -> structure resolution: a built-in table of common compounds and a cache, OPSIN for
+systematic names, PubChem for trivial and trade names (`resolver.NameResolver`)."""
 
 from tools.names.table import NameTable, Resolution, builtin_table
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -17,12 +17,11 @@ from pydantic import BaseModel, ConfigDict
 from tools.base import ToolError, ToolInputError
 from tools.chem.mol import ChemLimits, canonical_smiles
 from tools.names.opsin import Opsin, OpsinUnavailable
-from tools.names.settings import NameSettings
 from tools.names.table import CAS_PATTERN, NameTable, Resolution, builtin_table, cas_checksum_ok
 from tools.pubchem.cache import AnswerCache
 from tools.pubchem.client import PubChemClient, guess_namespace
 from tools.pubchem.errors import PubChemError, PubChemNotFound, PubChemUnavailable
-from tools.pubchem.settings import PubChemSettings
+from tools.pubchem.records import CompoundRecord
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def _key(query: str) -> str:
 
 
 class NameResolver:
-    """Thread-safe. Build with `from_settings` for the assistant's cache locations."""
+    """Thread-safe. `agent.deps.name_resolver` builds one from the assistant's settings."""
 
     def __init__(
         self,
@@ -73,26 +72,11 @@ class NameResolver:
         self.pubchem = pubchem
         self.limits = limits or ChemLimits()
         self.workers = workers
-        self._by_smiles = {canonical_smiles(r.smiles): r for r in self.table.rows() if r.smiles}
 
-    @classmethod
-    def from_settings(
-        cls,
-        home: Path,
-        names: NameSettings | None = None,
-        pubchem: PubChemSettings | None = None,
-        limits: ChemLimits | None = None,
-    ) -> NameResolver:
-        names = names or NameSettings()
-        pubchem = pubchem or PubChemSettings()
-        opsin = Opsin(names.java, names.opsin_jar, names.opsin_timeout_s) if names.opsin else None
-        return cls(
-            cache=AnswerCache(home / "names.sqlite"),
-            opsin=opsin,
-            pubchem=PubChemClient(pubchem, home / "pubchem.sqlite"),
-            limits=limits,
-            workers=pubchem.workers,
-        )
+    @cached_property
+    def _by_smiles(self) -> dict[str, Resolution]:
+        # Built on first structure -> name question, not when the assistant starts.
+        return {canonical_smiles(r.smiles): r for r in self.table.rows() if r.smiles}
 
     # -- one name ------------------------------------------------------------------------
 
@@ -144,15 +128,18 @@ class NameResolver:
         hit = self.table.lookup(q)
         if hit is not None:
             return hit.model_copy(update={"query": query, "smiles": canonical_smiles(hit.smiles)})
-        cached = self.cache.get(_key(q)) if self.cache else None
-        if cached is not None:
-            res = Resolution.model_validate(cached.body)
-            return res.model_copy(update={"query": query, "cached": True})
-        return None
+        return self._recall(_key(q), query)
 
-    def _remember(self, res: Resolution) -> None:
+    def _recall(self, key: str, query: str) -> Resolution | None:
+        cached = self.cache.get(key) if self.cache else None
+        if cached is None:
+            return None
+        res = Resolution.model_validate(cached.body)
+        return res.model_copy(update={"query": query, "cached": True})
+
+    def _remember(self, key: str, res: Resolution) -> None:
         if self.cache is not None:
-            self.cache.put(_key(res.query), 200, res.model_dump(exclude={"cached"}))
+            self.cache.put(key, 200, res.model_dump(exclude={"cached"}))
 
     def _opsin_pass(
         self,
@@ -187,7 +174,7 @@ class NameResolver:
             res = Resolution(
                 query=queries[i], name=" ".join(queries[i].split()), smiles=smiles, source="OPSIN"
             )
-            self._remember(res)
+            self._remember(_key(res.query), res)
             done(i, res)
         return sorted(left)
 
@@ -237,16 +224,8 @@ class NameResolver:
             smiles = canonical_smiles(rec.smiles, self.limits)
         except ToolInputError as exc:
             return _failure(query, "invalid", notes, f"PubChem's structure is rejected: {exc}")
-        res = Resolution(
-            query=query,
-            name=rec.title or rec.iupac_name or q,
-            smiles=smiles,
-            cas=q if CAS_PATTERN.fullmatch(q) else None,
-            cid=rec.cid,
-            formula=rec.formula,
-            source=f"PubChem CID {rec.cid}",
-        )
-        self._remember(res)
+        res = _from_record(rec, query, smiles, q, cas=q if CAS_PATTERN.fullmatch(q) else None)
+        self._remember(_key(q), res)
         return res.model_copy(update={"cached": rec.from_cache})
 
     # -- structure -> name ---------------------------------------------------------------
@@ -258,10 +237,8 @@ class NameResolver:
         if row is not None:
             return row.model_copy(update={"query": smiles, "smiles": canon})
         key = "smiles:" + canon
-        cached = self.cache.get(key) if self.cache else None
-        if cached is not None:
-            res = Resolution.model_validate(cached.body)
-            return res.model_copy(update={"query": smiles, "cached": True})
+        if (cached := self._recall(key, smiles)) is not None:
+            return cached
         if self.pubchem is None:
             raise NameUnavailable(
                 f"no name known offline for {canon}, and PubChem is not configured"
@@ -275,16 +252,8 @@ class NameResolver:
                 f"naming {canon} needs PubChem (names of structures are not derived offline) "
                 f"and it could not be asked: {exc}"
             ) from exc
-        res = Resolution(
-            query=smiles,
-            name=rec.title or rec.iupac_name or canon,
-            smiles=canon,
-            cid=rec.cid,
-            formula=rec.formula,
-            source=f"PubChem CID {rec.cid}",
-        )
-        if self.cache is not None:
-            self.cache.put(key, 200, res.model_dump(exclude={"cached"}))
+        res = _from_record(rec, smiles, canon, canon)
+        self._remember(key, res)
         return res.model_copy(update={"cached": rec.from_cache})
 
     def close(self) -> None:
@@ -292,6 +261,22 @@ class NameResolver:
             self.cache.close()
         if self.pubchem is not None:
             self.pubchem.close()
+
+
+def _from_record(
+    rec: CompoundRecord, query: str, smiles: str, fallback: str, cas: str | None = None
+) -> Resolution:
+    """A PubChem answer as a resolution, named by PubChem's title, else IUPAC name, else
+    `fallback`."""
+    return Resolution(
+        query=query,
+        name=rec.title or rec.iupac_name or fallback,
+        smiles=smiles,
+        cas=cas,
+        cid=rec.cid,
+        formula=rec.formula,
+        source=f"PubChem CID {rec.cid}",
+    )
 
 
 def _failure(query: str, kind: FailureKind, notes: list[str], last: str) -> ResolveFailure:

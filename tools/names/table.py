@@ -46,6 +46,10 @@ class Resolution(BaseModel):
         """The source as written in answers ("OPSIN, from the local cache")."""
         return f"{self.source}, from the local cache" if self.cached else self.source
 
+    def reported(self) -> dict[str, object]:
+        """The fields as tools and `chemagent resolve --json` show them: `source` is `where`."""
+        return self.model_dump(exclude={"source"}) | {"source": self.where}
+
 
 class NameTable:
     """Case-insensitive lookup of names, synonyms and CAS numbers."""

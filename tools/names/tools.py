@@ -38,7 +38,7 @@ def name_tools(resolver: NameResolver) -> list[Tool]:
         )
         return ToolResult(
             summary=f"{a.name.strip()} -> {res.smiles} ({res.name}{extra}; source: {res.where})",
-            data=res.model_dump(exclude={"source"}) | {"source": res.where},
+            data=res.reported(),
         )
 
     @tool("name_from_smiles", NameArgs)
@@ -47,7 +47,7 @@ def name_tools(resolver: NameResolver) -> list[Tool]:
         res = resolver.name_for(a.smiles)
         return ToolResult(
             summary=f"{res.smiles} is {res.name} (source: {res.where})",
-            data=res.model_dump(exclude={"source"}) | {"source": res.where},
+            data=res.reported(),
         )
 
     return [resolve_name, name_from_smiles]

@@ -22,6 +22,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import Request, urlopen
 
+from tools.names.table import CAS_PATTERN, cas_checksum_ok
 from tools.pubchem.cache import AnswerCache
 from tools.pubchem.errors import (
     PubChemBadRequest,
@@ -47,7 +48,6 @@ Namespace = Literal["name", "cid", "smiles", "inchikey", "formula"]
 _POSTED = ("name", "smiles", "inchikey")
 _USER_AGENT = "chemdfm-agent (https://github.com/chemdfm-agent; PubChem client)"
 _THROTTLE = re.compile(r"(\w[\w ]*?) status: (Green|Yellow|Red|Black)", re.IGNORECASE)
-CAS_NUMBER = re.compile(r"^\d{2,7}-\d{2}-\d$")
 
 
 @dataclass
@@ -133,9 +133,7 @@ class PubChemClient:
 
     def cas_numbers(self, cid: int) -> list[str]:
         """CAS registry numbers among a compound's synonyms (check digit verified)."""
-        from tools.names.table import cas_checksum_ok
-
-        return [s for s in self.synonyms(cid) if CAS_NUMBER.match(s) and cas_checksum_ok(s)]
+        return [s for s in self.synonyms(cid) if CAS_PATTERN.fullmatch(s) and cas_checksum_ok(s)]
 
     def ghs(self, cid: int) -> GhsHazards:
         """GHS pictograms, signal word and hazard statements from PUG-View."""
@@ -305,7 +303,7 @@ def guess_namespace(identifier: str) -> Namespace:
         return "cid"
     if re.fullmatch(r"[A-Z]{14}-[A-Z]{10}-[A-Z]", text):
         return "inchikey"
-    if CAS_NUMBER.match(text):
+    if CAS_PATTERN.fullmatch(text):
         return "name"
     from tools.chem.mol import looks_like_smiles
 

@@ -51,7 +51,8 @@ class CompoundRecord(BaseModel):
         return f"{where} (cache)" if self.from_cache else where
 
 
-def _prop(props: list[dict[str, Any]], label: str, name: str | None = None) -> Any:
+def pc_prop(props: list[dict[str, Any]], label: str, name: str | None = None) -> Any:
+    """A value from a `PC_Compounds` record's `props`, by URN label (and name, if given)."""
     for p in props:
         urn = p.get("urn", {})
         if urn.get("label") == label and (name is None or urn.get("name") == name):
@@ -75,8 +76,8 @@ def record_from_pc_compound(raw: dict[str, Any], *, from_cache: bool = False) ->
         warnings.simplefilter("ignore", DeprecationWarning)
         c = pubchempy.Compound(raw)
         props = raw.get("props", [])
-        smiles = c.smiles or _prop(props, "SMILES", "Isomeric")
-        connectivity = c.connectivity_smiles or _prop(props, "SMILES", "Canonical")
+        smiles = c.smiles or pc_prop(props, "SMILES", "Isomeric")
+        connectivity = c.connectivity_smiles or pc_prop(props, "SMILES", "Canonical")
         return CompoundRecord(
             cid=c.cid or None,
             title=None,

@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tools.pubchem.records import pc_prop
+
 log = logging.getLogger(__name__)
 
 Fault = Literal["busy", "slow", "malformed", "drop", "gateway_timeout"]
@@ -37,7 +39,7 @@ _PROPS_FROM_PC = {
     "InChI": ("InChI", "Standard"),
     "InChIKey": ("InChIKey", "Standard"),
     "XLogP": ("Log P", None),
-    "TPSA": ("Topological", None),
+    "TPSA": ("Topological", "Polar Surface Area"),
 }
 
 
@@ -163,18 +165,10 @@ class Catalogue:
             names += self._view_strings(entry.view, "Depositor-Supplied Synonyms")
             names += self._view_strings(entry.view, "CAS")
         if entry.pc:
-            iupac = self._pc_prop(entry.pc, "IUPAC Name", "Preferred")
+            iupac = pc_prop(entry.pc.get("props", []), "IUPAC Name", "Preferred")
             if iupac:
                 names.append(str(iupac))
         return [n for n in names if n.strip()]
-
-    @staticmethod
-    def _pc_prop(pc: dict[str, Any], label: str, name: str | None) -> Any:
-        for p in pc.get("props", []):
-            urn = p.get("urn", {})
-            if urn.get("label") == label and (name is None or urn.get("name") == name):
-                return next(iter(p.get("value", {}).values()), None)
-        return None
 
     def prop(self, entry: Compound, name: str) -> Any:
         if name == "Title":
@@ -183,14 +177,12 @@ class Catalogue:
             if name in ("SMILES", "ConnectivitySMILES"):
                 pairs = (("Absolute", "Isomeric"), ("Connectivity", "Canonical"))
                 for label in pairs[name != "SMILES"]:
-                    value = self._pc_prop(entry.pc, "SMILES", label)
+                    value = pc_prop(entry.pc.get("props", []), "SMILES", label)
                     if value:
                         return value
             elif name in _PROPS_FROM_PC:
                 label, sub = _PROPS_FROM_PC[name]
-                value = self._pc_prop(entry.pc, label, sub)
-                if name == "TPSA":
-                    value = self._pc_prop(entry.pc, "Topological", "Polar Surface Area")
+                value = pc_prop(entry.pc.get("props", []), label, sub)
                 if value is not None:
                     return value
         if entry.view is not None:
