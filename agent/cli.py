@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import sys
@@ -250,7 +251,6 @@ def resolve(
     home: HomeOpt = None,
 ) -> None:
     """Names -> structures: built-in table and cache, then OPSIN, then PubChem (exit 1 if any fail)."""
-    import json
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -310,6 +310,138 @@ def resolve(
         out.print(table)
     if failed:
         err.print(f"{failed} of {len(rows)} names not resolved")
+        raise typer.Exit(1)
+
+
+train_app = typer.Typer(help="Train the models the agent uses.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+
+def _default_moleculenet() -> Path:
+    """`CHEMAGENT_MOLECULENET`, else the shared data folder beside a source checkout."""
+    import os
+
+    env = os.environ.get("CHEMAGENT_MOLECULENET")
+    if env:
+        return Path(env)
+    root = Path(__file__).resolve().parent.parent
+    return root.parent / "shared" / "data" / "moleculenet" / "chemprop_2019"
+
+
+@train_app.command("predictors")
+def train_predictors(
+    endpoints: Annotated[
+        list[str] | None,
+        typer.Option("--endpoint", "-e", help="Endpoint to train (repeatable); default all."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Folder with bace.csv, bbbp.csv, clintox.csv, ..."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where models are written; default <home>/predictors."),
+    ] = None,
+    seeds: Annotated[int, typer.Option("--seeds", min=1, help="Seeds 0..N-1.")] = 3,
+    select: Annotated[
+        bool,
+        typer.Option("--select", help="Choose the feature set on the validation split first."),
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write the markdown report here.")
+    ] = None,
+    threads: Annotated[int | None, typer.Option("--threads", help="LightGBM threads.")] = None,
+    config: ConfigOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Retrain the property predictors reproducibly from the MoleculeNet CSVs (scaffold split)."""
+    from agent.settings import ConfigFileError, get_settings
+    from tools.predict.endpoints import catalogue
+    from tools.predict.train import DataMissing, render_report, train_endpoint
+
+    try:
+        settings = get_settings(_overrides(home, None, None), config_file=config)
+    except (ConfigFileError, ValueError) as exc:
+        _fail(str(exc))
+    cat = catalogue()
+    try:
+        chosen = [cat.get(e) for e in endpoints or list(cat.endpoints)]
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
+    target = out_dir or settings.predictors_dir
+    source = data_dir or _default_moleculenet()
+    reports = []
+
+    def say(message: str) -> None:
+        err.print(escape(message))
+
+    with err.status("training"):
+        for ep in chosen:
+            try:
+                reports.append(
+                    train_endpoint(
+                        ep,
+                        source,
+                        target,
+                        seeds=tuple(range(seeds)),
+                        candidates=cat.candidates if select else (),
+                        threads=threads,
+                        progress=say,
+                    )
+                )
+            except (DataMissing, ValueError) as exc:
+                _fail(str(exc))
+    text = render_report(reports, cat.endpoints)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(text, encoding="utf-8")
+    sys.stdout.write(text)
+    err.print(f"models written to {target}")
+
+
+@app.command()
+def predict(
+    smiles: Annotated[list[str], typer.Argument(help="SMILES of the molecules.")],
+    endpoint: Annotated[
+        str, typer.Option("--endpoint", "-e", help="bace, bbbp, clintox, hiv or tox21.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    config: ConfigOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Calibrated probabilities from a property predictor, with the applicability domain."""
+    from agent.settings import ConfigFileError, get_settings
+    from tools.base import ToolError
+    from tools.predict.tools import PredictArgs, predict_tools
+
+    try:
+        settings = get_settings(_overrides(home, None, None), config_file=config)
+        PredictArgs(smiles="C", endpoint=endpoint)
+    except (ConfigFileError, ValueError) as exc:
+        _fail(str(exc))
+    (tool,) = predict_tools(settings.predictors_dir, settings.chem)
+    failed = 0
+    for s in smiles:
+        try:
+            result = tool.run({"smiles": s, "endpoint": endpoint})
+        except ToolError as exc:
+            failed += 1
+            if as_json:
+                sys.stdout.write(json.dumps({"smiles": s, "ok": False, "error": str(exc)}) + "\n")
+            else:
+                err.print(f"[red]{escape(s)}[/]: {escape(str(exc))}")
+            continue
+        if as_json:
+            sys.stdout.write(json.dumps({"ok": True, **result.data}) + "\n")
+        else:
+            d = result.data
+            out.print(f"[bold]{escape(str(d['smiles']))}[/]")
+            for line in d["prediction"]:
+                out.print(f"  {escape(line)}")
+            out.print(f"  model: {escape(str(d['model_quality']))}")
+            if "applicability_domain" in d:
+                out.print(f"  applicability domain: {escape(str(d['applicability_domain']))}")
+    if failed:
         raise typer.Exit(1)
 
 

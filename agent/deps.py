@@ -14,6 +14,7 @@ from tools.names.opsin import Opsin
 from tools.names.resolver import NameResolver
 from tools.names.table import NameTable, builtin_table
 from tools.names.tools import name_tools
+from tools.predict.tools import predict_tools
 from tools.pubchem.cache import AnswerCache
 from tools.pubchem.client import PubChemClient
 from tools.pubchem.tools import pubchem_tools
@@ -32,11 +33,16 @@ def name_resolver(settings: Settings) -> NameResolver:
 
 
 def default_registry(settings: Settings, resolver: NameResolver | None = None) -> ToolRegistry:
-    """RDKit, name resolution and PubChem tools."""
+    """RDKit, name resolution, PubChem and property-prediction tools."""
     toolkit = ChemToolkit(settings.chem, settings.depiction_dir)
     res = resolver or name_resolver(settings)
     assert res.pubchem is not None
-    return ToolRegistry([*name_tools(res), *pubchem_tools(res.pubchem), *toolkit.tools()])
+    predictors = predict_tools(
+        settings.predictors_dir, settings.chem, settings.predict.applicability_domain
+    )
+    return ToolRegistry(
+        [*name_tools(res), *pubchem_tools(res.pubchem), *toolkit.tools(), *predictors]
+    )
 
 
 @dataclass

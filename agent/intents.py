@@ -24,6 +24,7 @@ class Intent:
     tool: str
     fields: tuple[str, ...]
     pattern: re.Pattern[str]
+    args: tuple[tuple[str, str], ...] = ()  # fixed arguments, e.g. a prediction endpoint
 
     def find(self, text: str) -> re.Match[str] | None:
         return self.pattern.search(text)
@@ -71,6 +72,7 @@ def vocabulary() -> Vocabulary:
             tool=item["tool"],
             fields=tuple(item["fields"]),
             pattern=_phrase_regex(item["phrases"]),
+            args=tuple(sorted(item.get("args", {}).items())),
         )
         for item in raw["intent"]
     )

@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from tools.chem.mol import ChemLimits
 from tools.names.settings import NameSettings
+from tools.predict.settings import PredictSettings
 from tools.pubchem.settings import PubChemSettings
 
 _toml_file: ContextVar[Path | None] = ContextVar("chemagent_toml_file", default=None)
@@ -85,6 +86,9 @@ class Settings(BaseSettings):
         default_factory=PubChemSettings, description="PubChem access, cache and rate limits."
     )
     names: NameSettings = Field(default_factory=NameSettings, description="Name resolution.")
+    predict: PredictSettings = Field(
+        default_factory=PredictSettings, description="Property-prediction models."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -115,6 +119,11 @@ class Settings(BaseSettings):
     def pubchem_cache(self) -> Path:
         """SQLite file of PubChem answers (hits and not-found)."""
         return self.home / "pubchem.sqlite"
+
+    @property
+    def predictors_dir(self) -> Path:
+        """Folder of retrained predictor models (preferred over the shipped ones)."""
+        return self.predict.models_dir or self.home / "predictors"
 
     @property
     def names_cache(self) -> Path:

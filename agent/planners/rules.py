@@ -186,7 +186,7 @@ class RulePlanner:
                     calls.add(tool, _args(tool, s.smiles, fields), label=s.label, focus=fields)
         for intent in single:
             for s in ready:
-                args = _args(intent.tool, s.smiles, intent.fields)
+                args = _args(intent.tool, s.smiles, intent.fields) | dict(intent.args)
                 calls.add(intent.tool, args, label=s.label, focus=intent.fields)
         if waiting:
             return own
