@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 
 import numpy as np
 import pytest
@@ -25,6 +26,12 @@ ENDPOINTS = list(catalogue().endpoints)
 
 def moleculenet():
     return shared_data() / "moleculenet" / "chemprop_2019"
+
+
+@cache
+def dataset(name: str):
+    """Each CSV is split once per session (HIV's 41k scaffolds take seconds)."""
+    return load_dataset(catalogue().get(name), moleculenet())
 
 
 # --- metrics and calibration -------------------------------------------------------------
@@ -86,7 +93,7 @@ def test_shipped_model_was_trained_on_the_shared_csv_without_test_molecules(name
     model = EndpointModel.load(packaged_models() / name)
     raw = (moleculenet() / ep.dataset).read_bytes()
     assert model.card.dataset_sha256 == hashlib.sha256(raw).hexdigest()
-    data = load_dataset(ep, moleculenet())
+    data = dataset(name)
     assert len(model.training.smiles) == len(data.split.train)
     training = set(model.training.smiles)
     test = {Chem.CanonSmiles(data.smiles[i]) for i in data.split.test}
@@ -102,7 +109,7 @@ def test_shipped_model_reproduces_its_stated_test_roc_auc(name):
     """The figure every answer quotes is what the loaded model scores on the test split."""
     ep = catalogue().get(name)
     model = load_model(name)
-    data = load_dataset(ep, moleculenet())
+    data = dataset(name)
     test = data.split.test
     mols = [Chem.MolFromSmiles(data.smiles[i]) for i in test]
     score = mean_auc(data.labels[test], model.raw_scores(model.featurize(mols)))
@@ -117,7 +124,7 @@ def test_retraining_reproduces_the_shipped_bace_model(tmp_path):
     retrained = EndpointModel.load(tmp_path / "bace")
     assert retrained.card.test_roc_auc == shipped.card.test_roc_auc
     assert report.seeds[0].test_roc_auc == shipped.card.test_roc_auc
-    data = load_dataset(ep, moleculenet())
+    data = dataset("bace")
     X = FeatureTable(data.smiles[:200], ep.features).columns(ep.features)
     np.testing.assert_allclose(retrained.probabilities(X), shipped.probabilities(X), atol=1e-9)
 
