@@ -412,13 +412,16 @@ def predict(
     """Calibrated probabilities from a property predictor, with the applicability domain."""
     from agent.settings import ConfigFileError, get_settings
     from tools.base import ToolError
-    from tools.predict.tools import PredictArgs, predict_tools
+    from tools.predict.endpoints import catalogue
+    from tools.predict.tools import predict_tools
 
     try:
         settings = get_settings(_overrides(home, None, None), config_file=config)
-        PredictArgs(smiles="C", endpoint=endpoint)
+        endpoint = catalogue().get(endpoint).name
     except (ConfigFileError, ValueError) as exc:
         _fail(str(exc))
+    except KeyError as exc:
+        _fail(str(exc.args[0]))
     (tool,) = predict_tools(settings.predictors_dir, settings.chem)
     failed = 0
     for s in smiles:

@@ -117,11 +117,7 @@ class EndpointModel:
 
     def probabilities(self, X: np.ndarray) -> np.ndarray:
         raw = self.raw_scores(X)
-        return (
-            np.column_stack([t.calibration(raw[:, j]) for j, t in enumerate(self.card.tasks)])
-            if len(raw)
-            else raw
-        )
+        return np.column_stack([t.calibration(raw[:, j]) for j, t in enumerate(self.card.tasks)])
 
     def featurize(self, mols: Sequence[Chem.Mol]) -> np.ndarray:
         return featurize_mols(mols, self.card.features, self.card.descriptors)
@@ -221,13 +217,13 @@ def _load_cached(directory: str, mtime: float) -> EndpointModel:
 
 def load_model(endpoint: Endpoint | str, user_dir: Path | None = None) -> EndpointModel:
     """The endpoint's model (loaded once per process), retrained copy preferred."""
-    for d in model_dirs(endpoint, user_dir):
+    dirs = model_dirs(endpoint, user_dir)
+    for d in dirs:
         card = d / CARD
         if card.is_file():
             log.debug("loading %s", d)
             return _load_cached(str(d), card.stat().st_mtime)
-    searched = ", ".join(str(d) for d in model_dirs(endpoint, user_dir))
     raise ModelNotFound(
-        f"no trained model for {endpoint if isinstance(endpoint, str) else endpoint.name!r} "
-        f"(looked in {searched}); run `chemagent train predictors`"
+        f"no trained model for {dirs[-1].name!r} (looked in {', '.join(map(str, dirs))}); "
+        "run `chemagent train predictors`"
     )

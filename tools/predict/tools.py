@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tools.base import Tool, ToolError, ToolInputError, ToolResult, tool
+from tools.base import Tool, ToolError, ToolResult, tool
 from tools.chem.mol import ChemLimits
 from tools.predict.endpoints import catalogue
 from tools.predict.model import ModelNotFound, Prediction, load_model
@@ -26,12 +26,10 @@ class PredictArgs(BaseModel):
     @field_validator("endpoint")
     @classmethod
     def _known(cls, v: str) -> str:
-        name = v.strip().lower()
-        if name not in catalogue().endpoints:
-            raise ValueError(
-                f"unknown endpoint {v!r}; use one of {', '.join(catalogue().endpoints)}"
-            )
-        return name
+        try:
+            return catalogue().get(v).name
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
 
 
 def describe_model(p: Prediction, features: list[str]) -> str:
@@ -84,8 +82,6 @@ def predict_tools(
             ) from None
         try:
             p = model.predict(a.smiles, limits, domain=domain)
-        except ToolInputError:
-            raise
         except ValueError as exc:
             raise ToolError(str(exc)) from None
         return prediction_result(p, model.card.features)

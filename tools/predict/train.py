@@ -131,6 +131,21 @@ def fit_booster(
     return lightgbm.train(full, lightgbm.Dataset(X, label=y), num_boost_round=rounds)
 
 
+def fit_tasks(
+    endpoint: Endpoint, data: Dataset, X: np.ndarray, seed: int, threads: int
+) -> list[lightgbm.Booster]:
+    """One booster per task on the training split, each on the rows where its label is known."""
+    tr = np.array(data.split.train, dtype=int)
+    Y = data.labels
+    boosters = []
+    for j in range(Y.shape[1]):
+        rows = tr[~np.isnan(Y[tr, j])]
+        boosters.append(
+            fit_booster(X[rows], Y[rows, j], endpoint.params, endpoint.rounds, seed, threads)
+        )
+    return boosters
+
+
 class SeedResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -162,22 +177,18 @@ def train_seed(
         np.array(p, dtype=int) for p in (data.split.train, data.split.valid, data.split.test)
     )
     Y = data.labels
-    boosters, cards = [], []
-    raw_va = np.zeros((len(va), Y.shape[1]))
-    raw_te = np.zeros((len(te), Y.shape[1]))
+    boosters = fit_tasks(endpoint, data, X, seed, threads)
+    raw_va = np.column_stack([b.predict(X[va]) for b in boosters])
+    raw_te = np.column_stack([b.predict(X[te]) for b in boosters])
+    cards = []
     for j, task in enumerate(endpoint.tasks):
         rows = tr[~np.isnan(Y[tr, j])]
-        booster = fit_booster(X[rows], Y[rows, j], endpoint.params, endpoint.rounds, seed, threads)
-        raw_va[:, j] = booster.predict(X[va])
-        raw_te[:, j] = booster.predict(X[te])
         known = ~np.isnan(Y[va, j])
-        platt = fit_platt(raw_va[known, j], Y[va, j][known])
-        boosters.append(booster)
         cards.append(
             TaskCard(
                 column=task.column,
                 label=task.label,
-                calibration=platt,
+                calibration=fit_platt(raw_va[known, j], Y[va, j][known]),
                 n_train=len(rows),
                 n_train_positive=int(Y[rows, j].sum()),
                 valid_roc_auc=None,
@@ -188,7 +199,7 @@ def train_seed(
     for tc, v, t in zip(cards, task_aucs(Y[va], raw_va), task_aucs(Y[te], raw_te), strict=True):
         tc.valid_roc_auc = None if v is None else round(v, 4)
         tc.test_roc_auc = None if t is None else round(t, 4)
-    import lightgbm as lgb_mod
+    import lightgbm
 
     card = ModelCard(
         endpoint=endpoint.name,
@@ -203,7 +214,7 @@ def train_seed(
         test_roc_auc=round(mean_auc(Y[te], raw_te), 4),
         valid_roc_auc=round(mean_auc(Y[va], raw_va), 4),
         rdkit_version=rdBase.rdkitVersion,
-        lightgbm_version=lgb_mod.__version__,
+        lightgbm_version=lightgbm.__version__,
     )
     p_raw, y = _pooled(Y[te], raw_te)
     p_cal, _ = _pooled(Y[te], cal_te)
@@ -224,18 +235,11 @@ def validation_score(
     endpoint: Endpoint, data: Dataset, X: np.ndarray, seeds: Sequence[int], threads: int
 ) -> tuple[float, float]:
     """Mean and std over seeds of the validation ROC-AUC; the test split is not touched."""
-    tr, va = np.array(data.split.train), np.array(data.split.valid)
-    Y = data.labels
+    va = np.array(data.split.valid, dtype=int)
     scores = []
     for seed in seeds:
-        P = np.zeros((len(va), Y.shape[1]))
-        for j in range(Y.shape[1]):
-            rows = tr[~np.isnan(Y[tr, j])]
-            booster = fit_booster(
-                X[rows], Y[rows, j], endpoint.params, endpoint.rounds, seed, threads
-            )
-            P[:, j] = booster.predict(X[va])
-        scores.append(mean_auc(Y[va], P))
+        P = np.column_stack([b.predict(X[va]) for b in fit_tasks(endpoint, data, X, seed, threads)])
+        scores.append(mean_auc(data.labels[va], P))
     return float(np.mean(scores)), float(np.std(scores))
 
 
