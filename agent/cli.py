@@ -391,6 +391,8 @@ def train_predictors(
                 )
             except (DataMissing, ValueError) as exc:
                 _fail(str(exc))
+            except OSError as exc:
+                _fail(f"cannot write the {ep.name} model under {target}: {exc}; choose --out")
     text = render_report(reports, cat.endpoints)
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)

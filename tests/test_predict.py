@@ -278,3 +278,9 @@ def test_cli_train_writes_a_model_the_agent_then_uses(chemagent_home, tmp_path):
         load_model("bace", chemagent_home / "predictors").card.dataset_sha256
         == card["dataset_sha256"]
     )
+
+
+def test_training_on_an_empty_csv_says_so(tmp_path):
+    (tmp_path / "bace.csv").write_text("mol,Class\n")
+    with pytest.raises(ValueError, match="no data rows"):
+        load_dataset(catalogue().get("bace"), tmp_path)

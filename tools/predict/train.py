@@ -62,6 +62,8 @@ def load_dataset(endpoint: Endpoint, data_dir: Path) -> Dataset:
         )
     raw = path.read_bytes()
     rows = list(csv.DictReader(raw.decode("utf-8").splitlines()))
+    if not rows:
+        raise ValueError(f"{path} has no data rows")
     missing = {endpoint.smiles_column, *(t.column for t in endpoint.tasks)} - set(rows[0])
     if missing:
         raise ValueError(f"{path}: missing columns {sorted(missing)}")
