@@ -19,6 +19,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/chemagent setup
+	$(BIN)/chemagent index demo
 	$(BIN)/chemagent chat
 
 lint: $(VENV)/.installed-dev

@@ -15,6 +15,17 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Passage(_Model):
+    """Where a cited passage is: enough to open the paper at the quoted words."""
+
+    doc_id: str
+    title: str
+    page: int | None = None
+    start: int
+    end: int
+    quote: str = Field(description="The words quoted in the answer; a substring of the passage.")
+
+
 class Citation(_Model):
     """What a marker [n] in the answer text points to: a tool result or a literature passage."""
 
@@ -23,6 +34,7 @@ class Citation(_Model):
     kind: Literal["tool", "passage"] = "tool"
     tool: str
     summary: str
+    passage: Passage | None = None
 
 
 class Step(_Model):
@@ -93,6 +105,48 @@ def ungrounded_numbers(text: str, evidence: list[Evidence]) -> list[str]:
         if _NUMBER_TOKEN.match(token) and token not in known:
             bad.append(token)
     return bad
+
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def check_citations(
+    text: str, citations: list[Citation], evidence: list[Evidence]
+) -> tuple[list[Citation], list[str]]:
+    """The citations that trace to the evidence, and what is wrong with the others.
+
+    A marker must name a citation; a citation must name successful evidence in the state; a
+    passage citation must be one of the passages search actually returned (same document and
+    offsets) and quote words that are in it. Any writer, template or LLM, is held to this, and
+    a citation that fails is dropped rather than shown.
+    """
+    problems = [
+        f"[{n}] cites nothing"
+        for n in sorted({int(m) for m in _MARKER.findall(text)} - {c.number for c in citations})
+    ]
+    by_id = {e.id: e for e in evidence}
+    kept = []
+    for c in citations:
+        e = by_id.get(c.evidence_id)
+        if e is None or not e.ok:
+            problems.append(f"[{c.number}] cites {c.evidence_id}, which is not a result")
+            continue
+        if c.kind == "passage":
+            p = c.passage
+            retrieved = [
+                str(r.get("text", ""))
+                for r in e.data.get("passages", [])
+                if p is not None
+                and (r.get("doc_id"), r.get("start"), r.get("end")) == (p.doc_id, p.start, p.end)
+            ]
+            if p is None or not retrieved:
+                problems.append(f"[{c.number}] cites a passage that was not retrieved")
+                continue
+            if p.quote not in retrieved[0]:
+                problems.append(f"[{c.number}] quotes words that are not in the passage")
+                continue
+        kept.append(c)
+    return kept, problems
 
 
 def dump_json(answer: Answer) -> str:

@@ -313,6 +313,10 @@ def resolve(
         raise typer.Exit(1)
 
 
+from agent.cli_index import index_app  # noqa: E402  (the group lives in its own module)
+
+app.add_typer(index_app, name="index")
+
 train_app = typer.Typer(help="Train the models the agent uses.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 

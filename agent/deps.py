@@ -10,6 +10,7 @@ from agent.safety import SafetyScreen, bundled_list, load_schedule_list
 from agent.settings import Settings
 from tools.base import ToolRegistry
 from tools.chem.toolkit import ChemToolkit
+from tools.literature.tools import IndexHandle, literature_tools
 from tools.names.opsin import Opsin
 from tools.names.resolver import NameResolver
 from tools.names.table import NameTable, builtin_table
@@ -32,16 +33,27 @@ def name_resolver(settings: Settings) -> NameResolver:
     )
 
 
-def default_registry(settings: Settings, resolver: NameResolver | None = None) -> ToolRegistry:
-    """RDKit, name resolution, PubChem and property-prediction tools."""
+def default_registry(
+    settings: Settings,
+    resolver: NameResolver | None = None,
+    literature: IndexHandle | None = None,
+) -> ToolRegistry:
+    """RDKit, name resolution, PubChem, property-prediction and literature tools."""
     toolkit = ChemToolkit(settings.chem, settings.depiction_dir)
     res = resolver or name_resolver(settings)
     assert res.pubchem is not None
     predictors = predict_tools(
         settings.predictors_dir, settings.chem, settings.predict.applicability_domain
     )
+    papers = literature or IndexHandle(settings.literature_dir, settings.literature)
     return ToolRegistry(
-        [*name_tools(res), *pubchem_tools(res.pubchem), *toolkit.tools(), *predictors]
+        [
+            *name_tools(res),
+            *pubchem_tools(res.pubchem),
+            *toolkit.tools(),
+            *predictors,
+            *literature_tools(papers),
+        ]
     )
 
 
@@ -54,6 +66,7 @@ class Deps:
     names: NameTable
     tool_specs: list[ToolSpec] = field(default_factory=list)
     resolver: NameResolver | None = None
+    literature: IndexHandle | None = None
 
     @classmethod
     def from_settings(
@@ -63,7 +76,12 @@ class Deps:
         registry: ToolRegistry | None = None,
     ) -> Deps:
         resolver = None if registry is not None else name_resolver(settings)
-        reg = registry or default_registry(settings, resolver)
+        papers = (
+            None
+            if registry is not None
+            else IndexHandle(settings.literature_dir, settings.literature)
+        )
+        reg = registry or default_registry(settings, resolver, papers)
         names = builtin_table()
         lst = (
             load_schedule_list(settings.safety.list_file)
@@ -82,8 +100,11 @@ class Deps:
             names=names,
             tool_specs=specs,
             resolver=resolver,
+            literature=papers,
         )
 
     def close(self) -> None:
         if self.resolver is not None:
             self.resolver.close()
+        if self.literature is not None:
+            self.literature.close()

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-IntentKind = Literal["single", "similarity", "substructure", "reaction"]
+IntentKind = Literal["single", "similarity", "substructure", "reaction", "literature"]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from tools.chem.mol import ChemLimits
+from tools.literature.settings import LiteratureSettings
 from tools.names.settings import NameSettings
 from tools.predict.settings import PredictSettings
 from tools.pubchem.settings import PubChemSettings
@@ -89,6 +90,9 @@ class Settings(BaseSettings):
     predict: PredictSettings = Field(
         default_factory=PredictSettings, description="Property-prediction models."
     )
+    literature: LiteratureSettings = Field(
+        default_factory=LiteratureSettings, description="Literature index and retrieval."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -124,6 +128,11 @@ class Settings(BaseSettings):
     def predictors_dir(self) -> Path:
         """Folder of retrained predictor models (preferred over the shipped ones)."""
         return self.predict.models_dir or self.home / "predictors"
+
+    @property
+    def literature_dir(self) -> Path:
+        """Folder of the literature index (`chemagent index add`)."""
+        return self.literature.index_dir or self.home / "literature"
 
     @property
     def names_cache(self) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.answer import Citation
+from agent.answer import Citation, Passage
 from agent.intents import FieldFormat, vocabulary
 from agent.state import Evidence
 
@@ -30,6 +30,31 @@ class _Citer:
                 )
             )
         return f"[{self._numbers[e.id]}]"
+
+    def passage(self, e: Evidence, index: int) -> str:
+        """One number per retrieved passage, pointing at its document, page and offsets."""
+        key = f"{e.id}#{index}"
+        if key not in self._numbers:
+            p = e.data["passages"][index]
+            self._numbers[key] = len(self._numbers) + 1
+            self.citations.append(
+                Citation(
+                    number=self._numbers[key],
+                    evidence_id=e.id,
+                    kind="passage",
+                    tool=e.call.tool,
+                    summary=f"{p['title']} ({p['doc_id']})",
+                    passage=Passage(
+                        doc_id=p["doc_id"],
+                        title=p["title"],
+                        page=p.get("page"),
+                        start=p["start"],
+                        end=p["end"],
+                        quote=p["quote"],
+                    ),
+                )
+            )
+        return f"[{self._numbers[key]}]"
 
 
 def format_value(name: str, value: Any) -> str:
@@ -135,10 +160,24 @@ def _reaction(e: Evidence, cite: _Citer) -> str:
     return f"Products of {e.call.args['reaction']} on {reactants}: {'; '.join(products)} {cite(e)}"
 
 
+def _literature(e: Evidence, cite: _Citer) -> str:
+    """Short exact quotes, each cited as its own passage; the passages are data, only quoted."""
+    query = e.call.args.get("query", "")
+    passages = e.data.get("passages", [])
+    if not passages:
+        return f"No passage in the literature index matches {query!r} {cite(e)}"
+    lines = [f"From the literature on {query!r}:"]
+    for i, p in enumerate(passages):
+        page = f", p. {p['page']}" if p.get("page") else ""
+        lines.append(f'  {cite.passage(e, i)} "{p["quote"]}" ({p["title"]}; {p["doc_id"]}{page})')
+    return "\n".join(lines)
+
+
 _MULTI = {
     "similarity": _similarity,
     "substructure_search": _substructure,
     "apply_reaction": _reaction,
+    "search_literature": _literature,
 }
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from agent.answer import Answer, Citation, Molecule, Step, ungrounded_numbers
+from agent.answer import (
+    Answer,
+    Citation,
+    Molecule,
+    Step,
+    check_citations,
+    ungrounded_numbers,
+)
 from agent.deps import Deps
 from agent.state import AgentState, Evidence
 from agent.templates import with_warnings, write_findings
@@ -28,6 +35,10 @@ def answer(state: AgentState, *, deps: Deps) -> dict[str, Any]:
             # Templates only copy tool values, so this is a bug; say so rather than hide it.
             logger.error("answer has numbers not found in any tool result: %s", bad)
             warnings.append(f"numbers not traced to a tool result: {', '.join(bad)}")
+        citations, problems = check_citations(findings, citations, evidence)
+        if problems:
+            logger.error("answer cites what was not retrieved: %s", problems)
+            warnings.extend(f"citation check: {p}" for p in problems)
         text = with_warnings(findings, warnings)
     subjects = state.get("subjects", [])
     result = Answer(

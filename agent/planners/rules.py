@@ -8,6 +8,7 @@ follows (next round); when nothing new is needed the plan is done.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -25,8 +26,10 @@ from agent.planners.parse import (
 from agent.state import Evidence, MoleculeRef, Plan, ToolCall
 from tools.chem.descriptors import DESCRIPTOR_NAMES
 from tools.chem.mol import ChemLimits
+from tools.literature.words import content_words
 from tools.names.table import NameTable, builtin_table
 
+LITERATURE_PASSAGES = 5
 NO_MOLECULE = (
     "I found no molecule in the question. Give a SMILES (e.g. CC(=O)Oc1ccccc1C(=O)O), "
     "a CAS number or a common name (e.g. aspirin, caffeine)."
@@ -101,7 +104,7 @@ class RulePlanner:
             extra = find_unlisted_names(clause)
             clause.mentions.extend(extra)
             mentions.extend(extra)
-        return sorted(mentions, key=lambda m: m.start), clauses
+        return sorted(mentions, key=lambda m: m.start), _attach_topics(question, clauses)
 
     def plan(self, ctx: PlanContext) -> Plan:
         mentions, clauses = self._analyse(ctx.question)
@@ -121,7 +124,12 @@ class RulePlanner:
                 "Images were given, but no image-to-structure backend (OSRA or ChemVLM) is "
                 "configured, so they were not read."
             )
-        if not used and not any(m.kind in ("invalid_smiles", "reaction") for m in mentions):
+        searching = any(c.tool == "search_literature" for c in calls.by_key.values())
+        if (
+            not used
+            and not searching
+            and not any(m.kind in ("invalid_smiles", "reaction") for m in mentions)
+        ):
             warnings.append(NO_MOLECULE)
         done_keys = {e.call.key() for e in ctx.evidence}
         new = [c for c in calls.by_key.values() if c.key() not in done_keys]
@@ -158,6 +166,14 @@ class RulePlanner:
         warnings: list[str],
     ) -> list[Subject]:
         kinds = {i.kind: (i, hit) for i, hit in clause.intents}
+        if "literature" in kinds:
+            intent, hit = kinds["literature"]
+            calls.add(
+                intent.tool,
+                {"query": literature_query(clause.text, hit), "k": LITERATURE_PASSAGES},
+                focus=intent.fields,
+            )
+            return []
         mentions = list(clause.mentions)
         pattern: tuple[str, str] | None = None
         if "substructure" in kinds:
@@ -254,6 +270,38 @@ class RulePlanner:
             focus=("tanimoto",),
             labels=labels,
         )
+
+
+def _attach_topics(question: str, clauses: list[Clause]) -> list[Clause]:
+    """ "According to the literature, does X ...?" is cut at the comma; the clause that only
+    says "ask the literature" takes the next clause as its topic."""
+    out: list[Clause] = []
+    i = 0
+    while i < len(clauses):
+        c = clauses[i]
+        hit = next((h for intent, h in c.intents if intent.kind == "literature"), None)
+        if hit is not None and i + 1 < len(clauses):
+            rest = c.text[: hit.start()] + " " + c.text[hit.end() :]
+            if not content_words(rest):
+                nxt = clauses[i + 1]
+                c = Clause(
+                    c.start,
+                    nxt.end,
+                    question[c.start : nxt.end],
+                    c.mentions + nxt.mentions,
+                    c.intents,
+                )
+                i += 1
+        out.append(c)
+        i += 1
+    return out
+
+
+def literature_query(text: str, trigger: re.Match[str]) -> str:
+    """The clause without its trigger phrase ("papers on", "what is known about"): the topic."""
+    topic = (text[: trigger.start()] + " " + text[trigger.end() :]).strip(" ?.!,;:")
+    topic = " ".join(topic.split())
+    return topic if len(topic) >= 2 else " ".join(text.split())
 
 
 def _args(tool: str, smiles: str | None, fields: tuple[str, ...]) -> dict[str, Any]:

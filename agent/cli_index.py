@@ -1,0 +1,248 @@
+"""`chemagent index add|search|stats|demo`: build and query the literature index."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from tools.literature.index import IngestReport, LiteratureIndex
+
+index_app = typer.Typer(
+    help="Index your papers (PDF, text, JSONL) and search them.", no_args_is_help=True
+)
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+IndexOpt = Annotated[
+    Path | None, typer.Option("--index", help="Index folder; default <home>/literature.")
+]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(code)
+
+
+def _open(index_dir: Path | None, config: Path | None, must_exist: bool) -> LiteratureIndex:
+    from agent.settings import ConfigFileError, get_settings
+    from tools.literature.index import LiteratureIndex
+
+    try:
+        settings = get_settings(config_file=config)
+    except (ConfigFileError, ValueError) as exc:
+        _fail(str(exc))
+    folder = index_dir or settings.literature_dir
+    if must_exist and not (folder / "index.sqlite").is_file():
+        _fail(f"no literature index at {folder}; create one with `chemagent index add PATH...`")
+    try:
+        return LiteratureIndex(folder, settings.literature)
+    except OSError as exc:
+        _fail(f"cannot use the index folder {folder}: {exc}")
+    raise AssertionError("unreachable")
+
+
+def _ingest(index: LiteratureIndex, paths: list[Path], fields: Any) -> IngestReport:
+    from tools.base import ToolError
+    from tools.literature.store import IndexMismatch
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[docs]} documents, {task.fields[chunks]} chunks"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("files", total=None, docs=0, chunks=0)
+        counts = {"docs": 0, "chunks": 0}
+
+        def progress(event: str, n: int) -> None:
+            if event == "files":
+                bar.update(task, total=n)
+            elif event == "file":
+                bar.advance(task, n)
+            else:
+                counts["docs" if event == "documents" else "chunks"] += n
+                bar.update(task, docs=counts["docs"], chunks=counts["chunks"])
+
+        try:
+            return index.add(paths, fields, progress)
+        except (ToolError, IndexMismatch) as exc:
+            _fail(str(exc))
+    raise AssertionError("unreachable")
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+        return
+    out.print(
+        f"added {report.documents_added} documents ({report.chunks_added} chunks), "
+        f"replaced {len(report.replaced)}, unchanged {report.unchanged}, "
+        f"duplicates {len(report.duplicates)}, skipped {len(report.skipped)} "
+        f"in {report.seconds:.1f} s"
+    )
+    for d in report.duplicates[:20]:
+        out.print(f"  duplicate: {escape(d.doc_id)} = {escape(d.same_as)}")
+    for s in report.skipped[:50]:
+        out.print(f"  [yellow]skipped[/] {escape(s.source)}: {escape(s.reason)}")
+    if len(report.skipped) > 50:
+        out.print(f"  ... and {len(report.skipped) - 50} more skipped (see --json)")
+
+
+@index_app.command("add")
+def add(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (searched recursively).")],
+    index_dir: IndexOpt = None,
+    id_field: Annotated[
+        str | None, typer.Option("--id-field", help="JSONL field with the document id.")
+    ] = None,
+    title_field: Annotated[
+        str | None, typer.Option("--title-field", help="JSONL field with the title.")
+    ] = None,
+    text_field: Annotated[
+        str | None, typer.Option("--text-field", help="JSONL field with the text.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the ingest report as JSON.")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Add PDFs, .txt/.md files and JSONL records; unchanged files are skipped on a rerun."""
+    from tools.literature.documents import JsonlFields
+
+    with _open(index_dir, config, must_exist=False) as index:
+        s = index.settings
+        fields = JsonlFields(
+            id=id_field or s.jsonl_id,
+            title=title_field or s.jsonl_title,
+            text=text_field or s.jsonl_text,
+        )
+        report = _ingest(index, paths, fields)
+    _print_report(report, as_json)
+    if report.skipped and not (report.documents_added or report.unchanged or report.replaced):
+        raise typer.Exit(1)
+
+
+@index_app.command("search")
+def search(
+    query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=1000, help="Passages per query.")] = 5,
+    mode: Annotated[str, typer.Option("--mode", help="dense, lexical or hybrid.")] = "hybrid",
+    queries: Annotated[
+        Path | None,
+        typer.Option("--queries", help="File with one query per line; one JSON line each."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON.")] = False,
+    index_dir: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The best passages for a query, with document id, title, page and offsets."""
+    from tools.base import ToolError
+    from tools.literature.index import MODES
+
+    if mode not in MODES:
+        _fail(f"unknown --mode {mode!r}; use one of {', '.join(MODES)}")
+    if (query is None) == (queries is None):
+        _fail("give a QUERY or --queries FILE (not both)")
+    texts = [query] if query is not None else _read_queries(queries)
+    fields = ("doc_id", "title", "page", "start", "end", "text", "score")
+    with _open(index_dir, config, must_exist=True) as index:
+        try:
+            results = index.search_many(texts, k, mode)  # type: ignore[arg-type]
+        except ToolError as exc:
+            _fail(str(exc))
+    if queries is not None or as_json:
+        for hits in results:
+            rows = [h.model_dump(include=set(fields)) for h in hits]
+            if queries is not None:
+                sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
+            else:
+                sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    for n, h in enumerate(results[0], start=1):
+        page = f", p. {h.page}" if h.page else ""
+        out.print(
+            f"[bold][{n}][/] {escape(h.title)} [dim]({escape(h.doc_id)}{page}, "
+            f"chars {h.start}-{h.end}, score {h.score:.4g})[/]"
+        )
+        snippet = " ".join(h.text.split())
+        out.print(f"    {escape(snippet[:400])}{'…' if len(snippet) > 400 else ''}")
+    if not results[0]:
+        out.print("no passage matches")
+
+
+def _read_queries(path: Path | None) -> list[str]:
+    assert path is not None
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"cannot read --queries {path}: {exc}")
+    texts = [ln.strip() for ln in lines if ln.strip()]
+    if not texts:
+        _fail(f"--queries {path} has no queries")
+    return texts
+
+
+@index_app.command("stats")
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    index_dir: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Documents, chunks, embedding model and size of the index."""
+    with _open(index_dir, config, must_exist=True) as index:
+        st = index.stats()
+    if as_json:
+        sys.stdout.write(st.model_dump_json(indent=2) + "\n")
+        return
+    table = Table(show_header=False, box=None)
+    for key, value in st.model_dump().items():
+        table.add_row(key.replace("_", " "), escape(str(value)))
+    out.print(table)
+
+
+def default_demo_data() -> Path:
+    """The shared literature data beside a source checkout."""
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "literature"
+
+
+@index_app.command("demo")
+def demo(
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Folder with bc5cdr/ and chemrxivquest/.")
+    ] = None,
+    index_dir: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Index the demo corpus (1,500 PubMed abstracts + 153 ChemRxiv papers) once; cached after."""
+    from tools.literature.documents import JsonlFields
+
+    root = data or default_demo_data()
+    sources = [root / "bc5cdr" / "bc5cdr_docs.jsonl", root / "chemrxivquest" / "full-text"]
+    if not all(p.exists() for p in sources):
+        err.print(
+            f"[yellow]demo corpus not found under {escape(str(root))}[/]; skipping the demo "
+            "index (give --data, or index your own papers with `chemagent index add`)"
+        )
+        return
+    with _open(index_dir, config, must_exist=False) as index:
+        docs, _ = index.store.counts()
+        if docs == 0:
+            err.print("building the demo literature index (once; about 10 minutes on 2 cores)")
+        report = _ingest(index, sources, JsonlFields(id="pmid", title="title", text="abstract"))
+        st = index.stats()
+    out.print(
+        f"literature     {st.documents} documents, {st.chunks} chunks in {st.path} "
+        f"(+{report.documents_added} now)"
+    )

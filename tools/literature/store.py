@@ -1,0 +1,236 @@
+"""The index's source of truth: one SQLite file with documents, chunks, vectors and an FTS5 index.
+
+Every batch of documents is written in one transaction (text, vectors and lexical index
+together), so a killed ingest leaves the file consistent and a rerun skips what was committed.
+The FAISS index beside it is derived from this file and rebuilt whenever it is out of date.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tools.literature.chunking import Chunk
+from tools.literature.documents import Document
+from tools.literature.words import content_words
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    chars INTEGER NOT NULL,
+    chunks INTEGER NOT NULL,
+    added REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_sha ON documents(sha256);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    page INTEGER,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='id', tokenize='porter unicode61'
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: int
+    doc_id: str
+    title: str
+    page: int | None
+    start: int
+    end: int
+    text: str
+
+
+class IndexMismatch(ValueError):
+    """The index was built with another embedding model or schema."""
+
+
+def fts_query(text: str) -> str:
+    """A safe FTS5 query: the question's content words, quoted, any of them may match."""
+    return " OR ".join(f'"{t}"' for t in content_words(text))
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- metadata -----------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def bind_model(self, model: str, dimension: int) -> None:
+        """Record the embedding model on first write; refuse to mix vectors of two models."""
+        known = self.meta("embedding_model")
+        if known is None:
+            with self.transaction():
+                self._set("embedding_model", model)
+                self._set("dimension", str(dimension))
+                self._set("schema", SCHEMA_VERSION)
+        elif known != model:
+            raise IndexMismatch(
+                f"the index at {self.path.parent} was built with {known!r}, not {model!r}; "
+                "use that model, or a new --index folder for the other one"
+            )
+
+    def _set(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+            (key, value, value),
+        )
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every committed change, so derived files know when they are stale."""
+        return int(self.meta("generation") or 0)
+
+    def transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    # -- documents ----------------------------------------------------------------------------
+
+    def document_hashes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT doc_id, sha256 FROM documents").fetchall())
+
+    def write_documents(
+        self,
+        docs: Sequence[tuple[Document, list[Chunk]]],
+        vectors: np.ndarray,
+        replace: Sequence[str] = (),
+    ) -> list[int]:
+        """Replace `replace` and add `docs` with their chunks and vectors, all or nothing.
+
+        Returns the new chunks' ids, in order; the ids of deleted chunks are never reused.
+        """
+        ids: list[int] = []
+        row = 0
+        with self.transaction():
+            for doc_id in replace:
+                self._delete_document(doc_id)
+            now = time.time()
+            for doc, chunks in docs:
+                self.db.execute(
+                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        doc.doc_id,
+                        doc.title,
+                        doc.source,
+                        doc.sha256,
+                        len(doc.pages),
+                        len(doc.text),
+                        len(chunks),
+                        now,
+                    ),
+                )
+                for c in chunks:
+                    cur = self.db.execute(
+                        'INSERT INTO chunks(doc_id, page, start, "end", text, vector) '
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (c.doc_id, c.page, c.start, c.end, c.text, vectors[row].tobytes()),
+                    )
+                    chunk_id = int(cur.lastrowid or 0)
+                    self.db.execute(
+                        "INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
+                        (chunk_id, c.text),
+                    )
+                    ids.append(chunk_id)
+                    row += 1
+            self._set("generation", str(self.generation + 1))
+        return ids
+
+    def _delete_document(self, doc_id: str) -> None:
+        # An external-content FTS5 table forgets a row only when told its old text.
+        rows = self.db.execute("SELECT id, text FROM chunks WHERE doc_id = ?", (doc_id,))
+        for chunk_id, text in rows.fetchall():
+            self.db.execute(
+                "INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', ?, ?)",
+                (chunk_id, text),
+            )
+        self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def vectors(self, batch: int = 50_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(ids, vectors) in batches, for rebuilding the dense index."""
+        dim = int(self.meta("dimension") or 0)
+        cur = self.db.execute("SELECT id, vector FROM chunks ORDER BY id")
+        while rows := cur.fetchmany(batch):
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+            yield ids, vecs.reshape(len(rows), dim)
+
+    def chunk_ids(self, doc_ids: Sequence[str]) -> list[int]:
+        out: list[int] = []
+        for doc_id in doc_ids:
+            rows = self.db.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))
+            out.extend(int(r[0]) for r in rows.fetchall())
+        return out
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f'SELECT c.id, c.doc_id, d.title, c.page, c.start, c."end", c.text '
+            f"FROM chunks c JOIN documents d USING (doc_id) WHERE c.id IN ({marks})",
+            list(ids),
+        ).fetchall()
+        return {r[0]: StoredChunk(*r) for r in rows}
+
+    def lexical(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score, higher is better) of the best `k` lexical matches."""
+        match = fts_query(query)
+        if not match:
+            return []
+        rows = self.db.execute(
+            "SELECT rowid, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+            "ORDER BY bm25(chunks_fts) LIMIT ?",
+            (match, k),
+        ).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def counts(self) -> tuple[int, int]:
+        docs = self.db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return int(docs), int(chunks)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")

@@ -1,0 +1,119 @@
+"""The agent's `search_literature` tool, and how retrieved passages are quoted.
+
+Passages are data, never instructions: the tool returns them as values, the template writer
+copies short exact quotes, and `passages_as_data` fences them for an LLM prompt so a paper that
+says "ignore previous instructions" cannot close its own fence.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.base import Tool, ToolError, ToolResult, tool
+from tools.literature.chunking import sentence_spans
+from tools.literature.settings import LiteratureSettings
+from tools.literature.words import content_words
+
+
+def best_quote(passage: str, query: str, max_chars: int = 280) -> str:
+    """The passage's sentence sharing most content words with the query, as an exact substring.
+
+    Long sentences are cut at a word boundary; the result is always `passage[a:b]` for some a, b,
+    so a quote can be checked against the passage it claims to come from.
+    """
+    wanted = set(content_words(query))
+    spans = sentence_spans(passage) or [(0, len(passage))]
+
+    def overlap(span: tuple[int, int]) -> int:
+        return len(wanted & set(content_words(passage[span[0] : span[1]])))
+
+    a, b = max(spans, key=overlap)  # max keeps the first of equals: earlier sentences win ties
+    if b - a > max_chars:
+        cut = passage.rfind(" ", a, a + max_chars)
+        b = cut if cut > a else a + max_chars
+    return passage[a:b].rstrip()
+
+
+class SearchLiteratureArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=2, max_length=2000, description="What to look for.")
+    k: int = Field(5, ge=1, le=20, description="Passages to return.")
+
+
+class IndexHandle:
+    """Opens the index on first search, so building the tool registry loads no model."""
+
+    def __init__(self, directory: Path, settings: LiteratureSettings) -> None:
+        self.dir = directory
+        self.settings = settings
+        self._index: object | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> object:
+        from tools.literature.index import LiteratureIndex
+
+        with self._lock:
+            if self._index is None:
+                if not (self.dir / "index.sqlite").is_file():
+                    raise ToolError(
+                        f"no literature index at {self.dir}; add papers with "
+                        "`chemagent index add PATH...` (`make run` builds a demo index)"
+                    )
+                self._index = LiteratureIndex(self.dir, self.settings)
+            return self._index
+
+    def close(self) -> None:
+        with self._lock:
+            index, self._index = self._index, None
+        if index is not None:
+            index.close()  # type: ignore[attr-defined]
+
+
+def literature_tools(handle: IndexHandle) -> list[Tool]:
+    @tool("search_literature", SearchLiteratureArgs)
+    def search_literature(args: SearchLiteratureArgs) -> ToolResult:
+        """Search the indexed papers and abstracts for passages about a topic (hybrid dense +
+        lexical search); returns each passage with its document id, title, page and character
+        offsets, so answers can quote and cite it."""
+        from tools.literature.index import LiteratureIndex
+
+        index = handle.get()
+        assert isinstance(index, LiteratureIndex)
+        hits = index.search(args.query, args.k, "hybrid")
+        passages = [{**h.model_dump(), "quote": best_quote(h.text, args.query)} for h in hits]
+        if not passages:
+            summary = f"No indexed passage matches {args.query!r}."
+        else:
+            where = "; ".join(_where(p) for p in passages[:3])
+            summary = f"{len(passages)} passages for {args.query!r}, best from {where}."
+        return ToolResult(
+            summary=summary, data={"query": args.query, "mode": "hybrid", "passages": passages}
+        )
+
+    return [search_literature]
+
+
+def _where(p: dict[str, object]) -> str:
+    page = f", p. {p['page']}" if p.get("page") else ""
+    return f"{p['doc_id']}{page}"
+
+
+def passages_as_data(passages: list[dict[str, object]]) -> str:
+    """Passages fenced for an LLM prompt as quoted data, with markup in them escaped.
+
+    Escaping `<` and `>` means a passage can never end its own <passage> element, whatever it
+    says; the prompt tells the model that text inside these elements is material to cite, not
+    instructions to follow.
+    """
+    blocks = []
+    for n, p in enumerate(passages, start=1):
+        attrs = f'n="{n}" doc="{html.escape(str(p["doc_id"]))}"'
+        if p.get("page"):
+            attrs += f' page="{p["page"]}"'
+        blocks.append(f"<passage {attrs}>\n{html.escape(str(p['text']), quote=False)}\n</passage>")
+    return "\n".join(blocks)
