@@ -55,5 +55,10 @@ def first_hit_rank(question: EvidenceQuestion, hits: Sequence[tuple[str, str]]) 
     return None
 
 
+def reachable(question: EvidenceQuestion, chunks: Sequence[str]) -> bool:
+    """Whether any chunk of the question's document holds its evidence: the ceiling on recall."""
+    return any(contains_evidence(c, e) for c in chunks for e in question.evidence)
+
+
 def recall_at(ranks: Sequence[int | None], k: int) -> float:
     return sum(1 for r in ranks if r is not None and r <= k) / max(len(ranks), 1)

@@ -62,7 +62,8 @@ def test_rdkit_question_does_not_import_torch_or_transformers(chemagent_home):
         "import sys; from agent import Assistant; a = Assistant(); "
         "ans = a.ask('What is the logP and TPSA of aspirin, and does it contain an ester?'); "
         "assert 'logP' in ans.text, ans.text; "
-        "print(sorted(m for m in ('torch', 'transformers', 'vllm') if m in sys.modules))"
+        "heavy = ('torch', 'transformers', 'vllm', 'sentence_transformers', 'faiss', 'pypdf'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     r = subprocess.run(
         [sys.executable, "-c", code],
