@@ -474,3 +474,6 @@ def main(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        # pypdf warns about each damaged PDF; the ingest report already says which were skipped.
+        logging.getLogger("pypdf").setLevel(logging.ERROR)

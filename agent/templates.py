@@ -167,9 +167,12 @@ def _literature(e: Evidence, cite: _Citer) -> str:
     if not passages:
         return f"No passage in the literature index matches {query!r} {cite(e)}"
     lines = [f"From the literature on {query!r}:"]
+    titles: dict[str, str] = {}
     for i, p in enumerate(passages):
         page = f", p. {p['page']}" if p.get("page") else ""
-        lines.append(f'  {cite.passage(e, i)} "{p["quote"]}" ({p["title"]}; {p["doc_id"]}{page})')
+        lines.append(f'  {cite.passage(e, i)} "{p["quote"]}" ({p["doc_id"]}{page})')
+        titles.setdefault(p["doc_id"], p["title"])
+    lines.append("  Sources: " + "; ".join(f"{d}: {t}" for d, t in titles.items()))
     return "\n".join(lines)
 
 

@@ -117,7 +117,10 @@ def search_at(size: int, base: np.ndarray, queries: np.ndarray, store_bytes: int
             f"  IVF{ivf_lists(size)} nprobe {nprobe:<3d}    p50 {q50:7.2f} ms  p99 {q99:7.2f} ms  "
             f"recall@10 {recall:.3f}  {ivf_bytes:6.0f} B/vector   (x{p50 / q50:.1f} faster at p50)"
         )
-    print(f"  IVF build {built:.0f} s; SQLite store adds about {store_bytes} B/chunk on disk")
+    print(
+        f"  IVF build {built:.0f} s; a whole index folder (SQLite text + vector + FTS5, and the "
+        f"FAISS file) takes about {store_bytes} B/chunk on disk"
+    )
 
 
 def main() -> None:

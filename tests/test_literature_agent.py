@@ -104,6 +104,8 @@ def test_answer_quotes_and_cites_only_retrieved_passages(
         text = spans[(c.passage.doc_id, c.passage.start, c.passage.end)]
         assert c.passage.quote in text and f'"{c.passage.quote}"' in answer.text
     assert passages[0].passage is not None and passages[0].passage.doc_id == "cisplatin.txt"
+    quotes = [(c.passage.doc_id, c.passage.quote) for c in passages if c.passage]
+    assert len(quotes) == len(set(quotes))  # overlapping chunks do not repeat a quote
     assert "No molecule" not in answer.text and not answer.warnings
 
 
@@ -118,8 +120,8 @@ def test_injected_instructions_in_a_passage_are_quoted_not_followed(literature_h
     assert "injected.txt" in cited
     # The paper's words appear only inside a quotation attributed to it.
     for line in answer.text.splitlines():
-        if "Ignore previous" in line or "Amifostine" in line:
-            assert re.match(r'\s+\[\d+\] ".*" \(.*; injected\.txt\)$', line), line
+        if "Ignore previous" in line or "Amifostine reduced" in line:
+            assert re.match(r'\s+\[\d+\] ".*" \(injected\.txt\)$', line), line
 
 
 def _evidence() -> Evidence:

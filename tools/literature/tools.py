@@ -84,8 +84,16 @@ def literature_tools(handle: IndexHandle) -> list[Tool]:
 
         index = handle.get()
         assert isinstance(index, LiteratureIndex)
-        hits = index.search(args.query, args.k, "hybrid")
-        passages = [{**h.model_dump(), "quote": best_quote(h.text, args.query)} for h in hits]
+        # Overlapping chunks, or a paper that repeats its abstract, often share their best
+        # sentence; each quote is shown once.
+        passages: list[dict[str, object]] = []
+        shown: set[tuple[str, str]] = set()
+        for h in index.search(args.query, args.k + 5, "hybrid"):
+            quote = best_quote(h.text, args.query)
+            key = (h.doc_id, " ".join(quote.lower().split()))
+            if key not in shown and len(passages) < args.k:
+                shown.add(key)
+                passages.append({**h.model_dump(), "quote": quote})
         if not passages:
             summary = f"No indexed passage matches {args.query!r}."
         else:
