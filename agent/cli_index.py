@@ -239,7 +239,7 @@ def demo(
     with _open(index_dir, config, must_exist=False) as index:
         docs, _ = index.store.counts()
         if docs == 0:
-            err.print("building the demo literature index (once; about 10 minutes on 2 cores)")
+            err.print("building the demo literature index (once; about 12 minutes on 2 cores)")
         report = _ingest(index, sources, JsonlFields(id="pmid", title="title", text="abstract"))
         st = index.stats()
     out.print(
