@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from agent.cli_common import ConfigOpt, err, fail, out
 
 app = typer.Typer(
     name="chemagent",
@@ -20,10 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data folder (threads, images).")]
 StepsOpt = Annotated[int | None, typer.Option("--max-steps", help="Most plan -> act rounds.")]
 BudgetOpt = Annotated[float | None, typer.Option("--time-budget", help="Seconds per question.")]
@@ -48,16 +46,11 @@ def _assistant(config: Path | None, flags: dict[str, Any]) -> Any:
     try:
         settings = get_settings(flags, config_file=config)
     except (ConfigFileError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
         return Assistant(settings)
     except (OSError, sqlite3.Error) as exc:
-        _fail(f"cannot use the data folder {settings.home}: {exc}; set --home or CHEMAGENT_HOME")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code)
+        fail(f"cannot use the data folder {settings.home}: {exc}; set --home or CHEMAGENT_HOME")
 
 
 def render(answer: Any) -> None:
@@ -101,7 +94,7 @@ def ask(
     try:
         answer = a.ask(question, [str(p) for p in image or []], thread)
     except QuestionError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         a.close()
     if json_out:
@@ -177,7 +170,7 @@ def batch(
     try:
         items, bad = read_items(in_path)
     except BatchError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     a = _assistant(config, _overrides(home, max_steps, time_budget))
     with Progress(
         TextColumn("questions"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
@@ -188,7 +181,7 @@ def batch(
                 in_path, out_path, concurrency, on_result=lambda rec: progress.advance(task)
             )
         except BatchError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         finally:
             a.close()
         progress.update(task, completed=report.answered + report.failed + report.skipped)
@@ -211,7 +204,7 @@ def setup(config: ConfigOpt = None, home: HomeOpt = None) -> None:
     try:
         settings = get_settings(_overrides(home, None, None), config_file=config)
     except ConfigFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     settings.home.mkdir(parents=True, exist_ok=True)
     hit = builtin_table().lookup("aspirin")
     assert hit is not None
@@ -263,17 +256,17 @@ def resolve(
         try:
             text = from_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            _fail(f"cannot read {from_file}: {exc}")
+            fail(f"cannot read {from_file}: {exc}")
         queries += [line.strip() for line in text.splitlines() if line.strip()]
     if not queries:
-        _fail("give at least one name, e.g. chemagent resolve aspirin '2-acetyloxybenzoic acid'")
+        fail("give at least one name, e.g. chemagent resolve aspirin '2-acetyloxybenzoic acid'")
     flags = _overrides(home, None, None)
     if offline:
         flags["pubchem"] = {"offline": True}
     try:
         settings = get_settings(flags, config_file=config)
     except (ConfigFileError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     resolver = name_resolver(settings)
     columns = (
         TextColumn("resolving"),
@@ -366,12 +359,12 @@ def train_predictors(
     try:
         settings = get_settings(_overrides(home, None, None), config_file=config)
     except (ConfigFileError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     cat = catalogue()
     try:
         chosen = [cat.get(e) for e in endpoints or list(cat.endpoints)]
     except KeyError as exc:
-        _fail(str(exc.args[0]))
+        fail(str(exc.args[0]))
     target = out_dir or settings.predictors_dir
     source = data_dir or _default_moleculenet()
     reports = []
@@ -394,9 +387,9 @@ def train_predictors(
                     )
                 )
             except (DataMissing, ValueError) as exc:
-                _fail(str(exc))
+                fail(str(exc))
             except OSError as exc:
-                _fail(f"cannot write the {ep.name} model under {target}: {exc}; choose --out")
+                fail(f"cannot write the {ep.name} model under {target}: {exc}; choose --out")
     text = render_report(reports, cat.endpoints)
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
@@ -425,9 +418,9 @@ def predict(
         settings = get_settings(_overrides(home, None, None), config_file=config)
         endpoint = catalogue().get(endpoint).name
     except (ConfigFileError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyError as exc:
-        _fail(str(exc.args[0]))
+        fail(str(exc.args[0]))
     (tool,) = predict_tools(settings.predictors_dir, settings.chem)
     failed = 0
     for s in smiles:

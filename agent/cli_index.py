@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from agent.cli_common import ConfigOpt, err, fail, out
 
 if TYPE_CHECKING:
     from tools.literature.index import IngestReport, LiteratureIndex
@@ -19,18 +20,10 @@ if TYPE_CHECKING:
 index_app = typer.Typer(
     help="Index your papers (PDF, text, JSONL) and search them.", no_args_is_help=True
 )
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
 
 IndexOpt = Annotated[
     Path | None, typer.Option("--index", help="Index folder; default <home>/literature.")
 ]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code)
 
 
 def _open(index_dir: Path | None, config: Path | None, must_exist: bool) -> LiteratureIndex:
@@ -40,15 +33,14 @@ def _open(index_dir: Path | None, config: Path | None, must_exist: bool) -> Lite
     try:
         settings = get_settings(config_file=config)
     except (ConfigFileError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     folder = index_dir or settings.literature_dir
     if must_exist and not (folder / "index.sqlite").is_file():
-        _fail(f"no literature index at {folder}; create one with `chemagent index add PATH...`")
+        fail(f"no literature index at {folder}; create one with `chemagent index add PATH...`")
     try:
         return LiteratureIndex(folder, settings.literature)
     except OSError as exc:
-        _fail(f"cannot use the index folder {folder}: {exc}")
-    raise AssertionError("unreachable")
+        fail(f"cannot use the index folder {folder}: {exc}")
 
 
 def _ingest(index: LiteratureIndex, paths: list[Path], fields: Any) -> IngestReport:
@@ -78,8 +70,7 @@ def _ingest(index: LiteratureIndex, paths: list[Path], fields: Any) -> IngestRep
         try:
             return index.add(paths, fields, progress)
         except (ToolError, IndexMismatch) as exc:
-            _fail(str(exc))
-    raise AssertionError("unreachable")
+            fail(str(exc))
 
 
 def _print_report(report: IngestReport, as_json: bool) -> None:
@@ -152,16 +143,16 @@ def search(
     from tools.literature.index import MODES
 
     if mode not in MODES:
-        _fail(f"unknown --mode {mode!r}; use one of {', '.join(MODES)}")
+        fail(f"unknown --mode {mode!r}; use one of {', '.join(MODES)}")
     if (query is None) == (queries is None):
-        _fail("give a QUERY or --queries FILE (not both)")
+        fail("give a QUERY or --queries FILE (not both)")
     texts = [query] if query is not None else _read_queries(queries)
     fields = ("doc_id", "title", "page", "start", "end", "text", "score")
     with _open(index_dir, config, must_exist=True) as index:
         try:
-            results = index.search_many(texts, k, mode)  # type: ignore[arg-type]
+            results = index.search_many(texts, k, mode)
         except ToolError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if queries is not None or as_json:
         for hits in results:
             rows = [h.model_dump(include=set(fields)) for h in hits]
@@ -187,10 +178,10 @@ def _read_queries(path: Path | None) -> list[str]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"cannot read --queries {path}: {exc}")
+        fail(f"cannot read --queries {path}: {exc}")
     texts = [ln.strip() for ln in lines if ln.strip()]
     if not texts:
-        _fail(f"--queries {path} has no queries")
+        fail(f"--queries {path} has no queries")
     return texts
 
 
