@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class Document:
     pages: tuple[PageSpan, ...]
     source: str
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         """Content hash: the same text under another id or path is the same document."""
         return hashlib.sha256(" ".join(self.text.split()).encode("utf-8")).hexdigest()

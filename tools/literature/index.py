@@ -101,6 +101,7 @@ class LiteratureIndex:
         self.embedder = embedder or Embedder(s.embedding_model, s.device, s.batch_size)
         self.store = Store(directory / "index.sqlite")
         self._dense: DenseIndex | None = None
+        self._dense_generation = -1  # the store generation `_dense` matches
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -123,17 +124,12 @@ class LiteratureIndex:
         with self._lock:
             s = self.settings
             generation = self.store.generation
-            _, n_chunks = self.store.counts()
-            want_ivf = n_chunks > s.approximate_above
             current = self._dense
-            if (
-                current is not None
-                and self._dense_generation == generation
-                and (current.kind == "ivf") == want_ivf
-            ):
+            if current is not None and self._dense_generation == generation and self._fits(current):
                 return current
             loaded = DenseIndex.load(self.dense_path, generation, s.nprobe)
-            if loaded is None or (loaded.kind == "ivf") != want_ivf:
+            if loaded is None or not self._fits(loaded):
+                _, n_chunks = self.store.counts()
                 logger.info("building the dense index over %d chunks", n_chunks)
                 dim = int(self.store.meta("dimension") or 0) or self.embedder.dimension
                 loaded = DenseIndex.build(
@@ -143,7 +139,10 @@ class LiteratureIndex:
             self._dense, self._dense_generation = loaded, generation
             return loaded
 
-    _dense_generation = -1
+    def _fits(self, dense: DenseIndex) -> bool:
+        """Exact below the threshold, IVF above it. A current index holds every chunk, so its
+        size is the chunk count and no query of the store is needed on the search path."""
+        return (dense.kind == "ivf") == (dense.size > self.settings.approximate_above)
 
     # -- ingest -------------------------------------------------------------------------------
 

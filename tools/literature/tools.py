@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,9 @@ from tools.base import Tool, ToolError, ToolResult, tool
 from tools.literature.chunking import sentence_spans
 from tools.literature.settings import LiteratureSettings
 from tools.literature.words import content_words
+
+if TYPE_CHECKING:
+    from tools.literature.index import LiteratureIndex
 
 
 def best_quote(passage: str, query: str, max_chars: int = 280) -> str:
@@ -51,10 +55,10 @@ class IndexHandle:
     def __init__(self, directory: Path, settings: LiteratureSettings) -> None:
         self.dir = directory
         self.settings = settings
-        self._index: object | None = None
+        self._index: LiteratureIndex | None = None
         self._lock = threading.Lock()
 
-    def get(self) -> object:
+    def get(self) -> LiteratureIndex:
         from tools.literature.index import LiteratureIndex
 
         with self._lock:
@@ -71,7 +75,7 @@ class IndexHandle:
         with self._lock:
             index, self._index = self._index, None
         if index is not None:
-            index.close()  # type: ignore[attr-defined]
+            index.close()
 
 
 def literature_tools(handle: IndexHandle) -> list[Tool]:
@@ -80,10 +84,7 @@ def literature_tools(handle: IndexHandle) -> list[Tool]:
         """Search the indexed papers and abstracts for passages about a topic (hybrid dense +
         lexical search); returns each passage with its document id, title, page and character
         offsets, so answers can quote and cite it."""
-        from tools.literature.index import LiteratureIndex
-
         index = handle.get()
-        assert isinstance(index, LiteratureIndex)
         # Overlapping chunks, or a paper that repeats its abstract, often share their best
         # sentence; each quote is shown once.
         passages: list[dict[str, object]] = []
