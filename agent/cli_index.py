@@ -161,10 +161,11 @@ def search(
             else:
                 sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
+    from tools.literature.tools import place
+
     for n, h in enumerate(results[0], start=1):
-        page = f", p. {h.page}" if h.page else ""
         out.print(
-            f"[bold][{n}][/] {escape(h.title)} [dim]({escape(h.doc_id)}{page}, "
+            f"[bold][{n}][/] {escape(h.title)} [dim]({escape(place(h.doc_id, h.page))}, "
             f"chars {h.start}-{h.end}, score {h.score:.4g})[/]"
         )
         snippet = " ".join(h.text.split())

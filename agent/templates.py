@@ -11,6 +11,7 @@ from typing import Any
 from agent.answer import Citation, Passage
 from agent.intents import FieldFormat, vocabulary
 from agent.state import Evidence
+from tools.literature.tools import place
 
 
 class _Citer:
@@ -169,8 +170,7 @@ def _literature(e: Evidence, cite: _Citer) -> str:
     lines = [f"From the literature on {query!r}:"]
     titles: dict[str, str] = {}
     for i, p in enumerate(passages):
-        page = f", p. {p['page']}" if p.get("page") else ""
-        lines.append(f'  {cite.passage(e, i)} "{p["quote"]}" ({p["doc_id"]}{page})')
+        lines.append(f'  {cite.passage(e, i)} "{p["quote"]}" ({place(p["doc_id"], p.get("page"))})')
         titles.setdefault(p["doc_id"], p["title"])
     lines.append("  Sources: " + "; ".join(f"{d}: {t}" for d, t in titles.items()))
     return "\n".join(lines)

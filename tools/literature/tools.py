@@ -98,7 +98,7 @@ def literature_tools(handle: IndexHandle) -> list[Tool]:
         if not passages:
             summary = f"No indexed passage matches {args.query!r}."
         else:
-            where = "; ".join(_where(p) for p in passages[:3])
+            where = "; ".join(place(p["doc_id"], p.get("page")) for p in passages[:3])
             summary = f"{len(passages)} passages for {args.query!r}, best from {where}."
         return ToolResult(
             summary=summary, data={"query": args.query, "mode": "hybrid", "passages": passages}
@@ -107,9 +107,9 @@ def literature_tools(handle: IndexHandle) -> list[Tool]:
     return [search_literature]
 
 
-def _where(p: dict[str, object]) -> str:
-    page = f", p. {p['page']}" if p.get("page") else ""
-    return f"{p['doc_id']}{page}"
+def place(doc_id: object, page: object) -> str:
+    """Where a passage is, as answers and the CLI write it: "paper.pdf, p. 3" or "0.txt"."""
+    return f"{doc_id}, p. {page}" if page else str(doc_id)
 
 
 def passages_as_data(passages: list[dict[str, object]]) -> str:
