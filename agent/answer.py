@@ -65,6 +65,10 @@ class Answer(_Model):
     warnings: list[str] = Field(default_factory=list)
     refused: bool = False
     thread_id: str | None = None
+    notes: list[str] = Field(
+        default_factory=list,
+        description="How the answer was produced, said once per thread (e.g. no LLM configured).",
+    )
 
 
 _NUMBER_TOKEN = re.compile(r"^[-−]?\d+(?:\.\d+)?$")

@@ -18,6 +18,7 @@ from agent.deps import Deps
 from agent.graph import build_graph
 from agent.planners.base import Planner
 from agent.settings import Settings, get_settings
+from models.chat import ChatModel
 from tools.base import ToolRegistry
 
 MAX_QUESTION_CHARS = 20_000
@@ -82,6 +83,7 @@ class Assistant:
         settings: `Settings`, a dict of overrides, or None (defaults < TOML < environment).
         planner: replaces the planner the settings choose (e.g. a scripted one in tests).
         tools: replaces the default tool registry.
+        llm: a ready chat model (e.g. loaded in-process) instead of the one `settings.llm` names.
     """
 
     def __init__(
@@ -90,12 +92,13 @@ class Assistant:
         *,
         planner: Planner | None = None,
         tools: ToolRegistry | None = None,
+        llm: ChatModel | None = None,
     ) -> None:
         from langgraph.checkpoint.sqlite import SqliteSaver
 
         self.settings = get_settings(settings)
         self.settings.home.mkdir(parents=True, exist_ok=True)
-        self.deps = Deps.from_settings(self.settings, planner=planner, registry=tools)
+        self.deps = Deps.from_settings(self.settings, planner=planner, registry=tools, llm=llm)
         self._conn = sqlite3.connect(str(self.settings.checkpoint_db), check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._lock = threading.Lock()

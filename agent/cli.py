@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli_common import ConfigOpt, err, fail, out
+from agent.cli_models import model_app, serve
 
 app = typer.Typer(
     name="chemagent",
@@ -42,6 +43,7 @@ def _overrides(home: Path | None, max_steps: int | None, budget: float | None) -
 def _assistant(config: Path | None, flags: dict[str, Any]) -> Any:
     from agent.api import Assistant
     from agent.settings import ConfigFileError, get_settings
+    from models.errors import ModelError
 
     try:
         settings = get_settings(flags, config_file=config)
@@ -49,6 +51,8 @@ def _assistant(config: Path | None, flags: dict[str, Any]) -> Any:
         fail(str(exc))
     try:
         return Assistant(settings)
+    except (ValueError, ModelError) as exc:  # llm planner with no model, unknown preset, bad path
+        fail(str(exc))
     except (OSError, sqlite3.Error) as exc:
         fail(f"cannot use the data folder {settings.home}: {exc}; set --home or CHEMAGENT_HOME")
 
@@ -66,6 +70,8 @@ def render(answer: Any) -> None:
                 str(i), s.tool, "✓" if s.ok else "✗", f"{s.seconds:.3f}", escape(s.summary)
             )
         out.print(table)
+    for note in answer.notes:
+        out.print(f"[dim]note: {escape(note)}[/]")
     out.print(f"[dim]thread {answer.thread_id}[/]")
 
 
@@ -141,6 +147,8 @@ def chat(
                 for event in a.stream(question, thread_id=tid):
                     if isinstance(event, Answer):
                         out.print(escape(event.text), style="bold red" if event.refused else None)
+                        for note in event.notes:
+                            out.print(f"[dim]note: {escape(note)}[/]")
                     elif event.node in ("plan", "act") and event.message:
                         out.print(f"[dim]{escape(event.message)}[/]")
             except QuestionError as exc:
@@ -309,6 +317,8 @@ def resolve(
 from agent.cli_index import index_app  # noqa: E402  (the group lives in its own module)
 
 app.add_typer(index_app, name="index")
+app.add_typer(model_app, name="model")
+app.command()(serve)
 
 train_app = typer.Typer(help="Train the models the agent uses.", no_args_is_help=True)
 app.add_typer(train_app, name="train")

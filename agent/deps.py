@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from agent.planners.base import Planner, ToolSpec
+from agent.planners.llm import LLMPlanner
 from agent.planners.rules import RulePlanner
 from agent.safety import SafetyScreen, bundled_list, load_schedule_list
 from agent.settings import Settings
+from agent.writer import LLMWriter
+from models.chat import ChatModel
 from tools.base import ToolRegistry
 from tools.chem.toolkit import ChemToolkit
 from tools.literature.tools import IndexHandle, literature_tools
@@ -19,6 +22,7 @@ from tools.predict.tools import predict_tools
 from tools.pubchem.cache import AnswerCache
 from tools.pubchem.client import PubChemClient
 from tools.pubchem.tools import pubchem_tools
+from tools.vision.tools import vision_tools
 
 
 def name_resolver(settings: Settings) -> NameResolver:
@@ -37,8 +41,9 @@ def default_registry(
     settings: Settings,
     resolver: NameResolver | None = None,
     literature: IndexHandle | None = None,
+    vlm: ChatModel | None = None,
 ) -> ToolRegistry:
-    """RDKit, name resolution, PubChem, property-prediction and literature tools."""
+    """RDKit, name resolution, PubChem, property-prediction, literature and image tools."""
     toolkit = ChemToolkit(settings.chem, settings.depiction_dir)
     res = resolver or name_resolver(settings)
     assert res.pubchem is not None
@@ -53,8 +58,44 @@ def default_registry(
             *toolkit.tools(),
             *predictors,
             *literature_tools(papers),
+            *vision_tools(settings.vision, settings.chem, vlm),
         ]
     )
+
+
+NO_LLM_NOTE = (
+    "No language model is configured, so the rule planner chose the tools and the answer is "
+    "written from templates; set CHEMAGENT_LLM_URL to a ChemDFM server to use it."
+)
+
+
+def chat_models(settings: Settings) -> tuple[ChatModel | None, ChatModel | None]:
+    """The LLM and VLM the settings configure (None where nothing is set)."""
+    from models.backends import load_chat_model
+
+    llm = load_chat_model(settings.llm, "chemdfm-v1.5-8b") if settings.llm.configured else None
+    vlm = load_chat_model(settings.vlm, "chemvlm-8b") if settings.vlm.configured else None
+    return llm, vlm
+
+
+def choose(
+    settings: Settings, llm: ChatModel | None, rules: RulePlanner
+) -> tuple[Planner, LLMWriter | None, str | None]:
+    """Planner, writer and the note on how answers are made, from `agent.planner/writer`."""
+    cfg = settings.agent
+    if llm is None and "llm" in (cfg.planner, cfg.writer):
+        raise ValueError(
+            "agent.planner or agent.writer is 'llm' but no model is configured: set "
+            "CHEMAGENT_LLM_URL (a server) or CHEMAGENT_LLM_PATH (a local checkpoint)"
+        )
+    planner: Planner = rules
+    if llm is not None and cfg.planner in ("auto", "llm"):
+        planner = LLMPlanner(llm, rules, repairs=cfg.plan_repairs)
+    writer = None
+    if llm is not None and cfg.writer in ("auto", "llm"):
+        writer = LLMWriter(llm, max_tokens=settings.llm.max_tokens)
+    note = NO_LLM_NOTE if llm is None else None
+    return planner, writer, note
 
 
 @dataclass
@@ -67,6 +108,9 @@ class Deps:
     tool_specs: list[ToolSpec] = field(default_factory=list)
     resolver: NameResolver | None = None
     literature: IndexHandle | None = None
+    writer: LLMWriter | None = None
+    engine_note: str | None = None
+    models: list[ChatModel] = field(default_factory=list)
 
     @classmethod
     def from_settings(
@@ -74,14 +118,16 @@ class Deps:
         settings: Settings,
         planner: Planner | None = None,
         registry: ToolRegistry | None = None,
+        llm: ChatModel | None = None,
     ) -> Deps:
+        loaded_llm, vlm = chat_models(settings) if llm is None else (llm, None)
         resolver = None if registry is not None else name_resolver(settings)
         papers = (
             None
             if registry is not None
             else IndexHandle(settings.literature_dir, settings.literature)
         )
-        reg = registry or default_registry(settings, resolver, papers)
+        reg = registry or default_registry(settings, resolver, papers, vlm)
         names = builtin_table()
         lst = (
             load_schedule_list(settings.safety.list_file)
@@ -92,10 +138,15 @@ class Deps:
             ToolSpec(name=t.name, description=t.description, parameters=t.json_schema())
             for t in reg
         ]
+        rules = RulePlanner(names, settings.chem)
+        chosen, writer, note = choose(settings, loaded_llm, rules)
         return cls(
             settings=settings,
             registry=reg,
-            planner=planner or RulePlanner(names, settings.chem),
+            planner=planner or chosen,
+            writer=writer,
+            engine_note=note if planner is None else None,
+            models=[m for m in (loaded_llm, vlm) if m is not None],
             screen=SafetyScreen(lst),
             names=names,
             tool_specs=specs,
@@ -104,6 +155,8 @@ class Deps:
         )
 
     def close(self) -> None:
+        for m in self.models:
+            m.close()
         if self.resolver is not None:
             self.resolver.close()
         if self.literature is not None:

@@ -20,11 +20,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from models.settings import ModelSettings
 from tools.chem.mol import ChemLimits
 from tools.literature.settings import LiteratureSettings
 from tools.names.settings import NameSettings
 from tools.predict.settings import PredictSettings
 from tools.pubchem.settings import PubChemSettings
+from tools.vision.settings import VisionSettings
 
 _toml_file: ContextVar[Path | None] = ContextVar("chemagent_toml_file", default=None)
 
@@ -46,7 +48,20 @@ class AgentSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    planner: Literal["rules"] = Field("rules", description="Which planner proposes tool calls.")
+    planner: Literal["auto", "llm", "rules"] = Field(
+        "auto",
+        description="Which planner proposes tool calls: the LLM (llm.url or llm.path must be "
+        "set), the rule planner, or auto (the LLM when one is configured, else rules).",
+    )
+    writer: Literal["auto", "llm", "template"] = Field(
+        "auto",
+        description="Who writes the answer from the tool results: the LLM, templates, or auto "
+        "(the LLM when one is configured). Any LLM answer is checked and replaced by the "
+        "template answer if it cites what was not found or writes invalid SMILES.",
+    )
+    plan_repairs: int = Field(
+        1, ge=0, le=3, description="Retries of an invalid LLM plan, told the error."
+    )
     max_steps: int = Field(6, ge=1, le=50, description="Most plan -> act rounds per question.")
     time_budget_s: float = Field(
         120.0,
@@ -67,6 +82,25 @@ class SafetySettings(BaseModel):
         description="CSV of scheduled chemicals (cas, source, smiles); the bundled "
         "CWC/Australia Group list when empty.",
     )
+
+
+class _FlatModelEnv(PydanticBaseSettingsSource):
+    """`CHEMAGENT_LLM_URL`-style names for the model sections (the documented short form);
+    `CHEMAGENT_LLM__URL` works too and wins, being the regular nested form."""
+
+    SECTIONS = ("llm", "vlm")
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for section in self.SECTIONS:
+            prefix = f"CHEMAGENT_{section.upper()}_"
+            for key, value in os.environ.items():
+                if key.startswith(prefix) and not key.startswith(prefix + "_"):
+                    found.setdefault(section, {})[key[len(prefix) :].lower()] = value
+        return found
 
 
 class Settings(BaseSettings):
@@ -93,6 +127,17 @@ class Settings(BaseSettings):
     literature: LiteratureSettings = Field(
         default_factory=LiteratureSettings, description="Literature index and retrieval."
     )
+    llm: ModelSettings = Field(
+        default_factory=ModelSettings,
+        description="The chemistry LLM (ChemDFM) that plans and writes answers.",
+    )
+    vlm: ModelSettings = Field(
+        default_factory=ModelSettings,
+        description="The vision-language model (ChemVLM) that reads images of structures.",
+    )
+    vision: VisionSettings = Field(
+        default_factory=VisionSettings, description="Image -> structure recognition."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -103,7 +148,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            env_settings,
+            _FlatModelEnv(settings_cls),
+        ]
         toml = _toml_file.get()
         if toml is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))

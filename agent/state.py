@@ -64,6 +64,7 @@ class Plan(_Model):
     done: bool = False
     subjects: list[MoleculeRef] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    llm_failed: bool = Field(False, description="The LLM failed; later steps use the rules.")
 
 
 class AgentState(TypedDict, total=False):
@@ -79,6 +80,7 @@ class AgentState(TypedDict, total=False):
     warnings: list[str]
     refusal: str | None
     stop_reason: str | None
+    llm_failed: bool
     answer: dict[str, Any] | None
     memory: list[dict[str, Any]]
     history: list[dict[str, str]]

@@ -14,7 +14,7 @@ from agent.state import Evidence
 from tools.literature.tools import place
 
 
-class _Citer:
+class Citer:
     def __init__(self) -> None:
         self.citations: list[Citation] = []
         self._numbers: dict[str, int] = {}
@@ -88,10 +88,13 @@ def _who(smiles: str, labels: dict[str, str]) -> str:
     return labels.get(smiles, smiles)
 
 
-def _single_lines(evidence: list[Evidence], cite: _Citer) -> list[str]:
+_STRUCTURES = ("resolve_name", "recognize_structure")
+
+
+def _single_lines(evidence: list[Evidence], cite: Citer) -> list[str]:
     by_subject: dict[str, list[str]] = {}
     for e in evidence:
-        if not e.ok or e.call.tool in _MULTI or e.call.tool == "resolve_name":
+        if not e.ok or e.call.tool in _MULTI or e.call.tool in _STRUCTURES:
             continue
         subject = e.call.label or str(e.data.get("smiles", "?"))
         lines = by_subject.setdefault(subject, [])
@@ -132,7 +135,7 @@ def _comparisons(evidence: list[Evidence]) -> list[str]:
     return out
 
 
-def _similarity(e: Evidence, cite: _Citer) -> str:
+def _similarity(e: Evidence, cite: Citer) -> str:
     labels = e.call.labels
     rows = ", ".join(f"{_who(r['smiles'], labels)} {r['tanimoto']}" for r in e.data["results"])
     best = _who(e.data["most_similar"], labels)
@@ -140,7 +143,7 @@ def _similarity(e: Evidence, cite: _Citer) -> str:
     return f"Tanimoto similarity to {ref} ({e.data['fingerprint']}): {rows}; most similar: {best} {cite(e)}"
 
 
-def _substructure(e: Evidence, cite: _Citer) -> str:
+def _substructure(e: Evidence, cite: Citer) -> str:
     labels = e.call.labels
     rows = ", ".join(
         f"{_who(r['smiles'], labels)} {'yes' if r['match'] else 'no'}"
@@ -153,7 +156,7 @@ def _substructure(e: Evidence, cite: _Citer) -> str:
     return f"Contains {what}: {rows} {cite(e)}"
 
 
-def _reaction(e: Evidence, cite: _Citer) -> str:
+def _reaction(e: Evidence, cite: Citer) -> str:
     products = [p["smiles"] for p in e.data["products"]]
     reactants = ", ".join(_who(s, e.call.labels) for s in e.call.args["reactants"])
     if not products:
@@ -161,7 +164,7 @@ def _reaction(e: Evidence, cite: _Citer) -> str:
     return f"Products of {e.call.args['reaction']} on {reactants}: {'; '.join(products)} {cite(e)}"
 
 
-def _literature(e: Evidence, cite: _Citer) -> str:
+def _literature(e: Evidence, cite: Citer) -> str:
     """Short exact quotes, each cited as its own passage; the passages are data, only quoted."""
     query = e.call.args.get("query", "")
     passages = e.data.get("passages", [])
@@ -186,14 +189,17 @@ _MULTI = {
 
 def write_findings(evidence: list[Evidence]) -> tuple[str, list[Citation]]:
     """What the tools found, and the citations its [n] markers point to."""
-    cite = _Citer()
+    cite = Citer()
     parts: list[str] = []
-    resolved = [e for e in evidence if e.ok and e.call.tool == "resolve_name"]
+    resolved = [
+        e for e in evidence if e.ok and e.call.tool in ("resolve_name", "recognize_structure")
+    ]
     if resolved:
         parts.append(
             "Structures: "
             + "; ".join(
-                f"{e.call.args['name']} = {e.data['smiles']} ({e.data['source']}) {cite(e)}"
+                f"{e.call.args.get('name') or e.call.label} = {e.data['smiles']} "
+                f"({e.data['source']}) {cite(e)}"
                 for e in resolved
             )
         )

@@ -153,11 +153,19 @@ def test_missing_image_is_a_clear_error(assistant, tmp_path):
         assistant.ask("what is this?", images=[str(tmp_path / "nope.png")])
 
 
-def test_image_without_vision_backend_is_said(assistant, tmp_path):
+def test_image_without_vision_tool_is_said(tmp_path):
+    from agent import Assistant
+    from agent.deps import default_registry
+    from agent.settings import get_settings
+
     img = tmp_path / "mol.png"
     img.write_bytes(b"\x89PNG\r\n\x1a\n")
-    ans = assistant.ask("What is the MW of CCO?", images=[str(img)])
+    settings = get_settings()
+    no_vision = ToolRegistry(t for t in default_registry(settings) if t.name != "recognize_structure")
+    with Assistant(settings, tools=no_vision) as a:
+        ans = a.ask("What is the MW of CCO?", images=[str(img)])
     assert any("not read" in w for w in ans.warnings)
+    assert "46.07" in ans.text
 
 
 def test_invalid_smiles_question_explains(assistant):

@@ -16,6 +16,8 @@ from agent.answer import (
 from agent.deps import Deps
 from agent.state import AgentState, Evidence
 from agent.templates import with_warnings, write_findings
+from agent.writer import WriterRejected
+from models.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +32,23 @@ def answer(state: AgentState, *, deps: Deps) -> dict[str, Any]:
     if refusal:
         text, citations = refusal, list[Citation]()
     else:
-        findings, citations = write_findings(evidence)
-        if bad := ungrounded_numbers(findings, evidence):
-            # Templates only copy tool values, so this is a bug; say so rather than hide it.
+        findings, citations = "", list[Citation]()
+        if deps.writer is not None and any(e.ok for e in evidence):
+            try:
+                findings, citations, flags = deps.writer.write(question, evidence)
+                warnings.extend(flags)
+            except (WriterRejected, ModelError) as exc:
+                warnings.append(
+                    f"the language model's answer was not used ({exc}); "
+                    "the answer below is written from templates"
+                )
+                findings = ""
+        templated = not findings
+        if templated:
+            findings, citations = write_findings(evidence)
+        # An LLM answer's loose numbers were flagged by its check; templates only copy tool
+        # values, so a loose number there is a bug: say so rather than hide it.
+        if templated and (bad := ungrounded_numbers(findings, evidence)):
             logger.error("answer has numbers not found in any tool result: %s", bad)
             warnings.append(f"numbers not traced to a tool result: {', '.join(bad)}")
         citations, problems = check_citations(findings, citations, evidence)
@@ -52,6 +68,7 @@ def answer(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         molecules=[Molecule(smiles=s["smiles"], name=s.get("name")) for s in subjects],
         warnings=warnings,
         refused=bool(refusal),
+        notes=[deps.engine_note] if deps.engine_note and not state.get("history") else [],
     )
     update: dict[str, Any] = {
         "answer": result.model_dump(mode="json"),

@@ -31,6 +31,7 @@ def plan(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         evidence=evidence,
         memory=[MoleculeRef.model_validate(m) for m in state.get("memory", [])],
         tools=deps.tool_specs,
+        llm_failed=bool(state.get("llm_failed")),
     )
     result = deps.planner.plan(ctx)
     start = len(evidence)
@@ -44,4 +45,5 @@ def plan(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         "pending": [c.model_dump() for c in calls],
         "subjects": [s.model_dump() for s in result.subjects],
         "warnings": warnings,
+        "llm_failed": bool(state.get("llm_failed")) or result.llm_failed,
     }

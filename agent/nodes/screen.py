@@ -34,6 +34,7 @@ def screen(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         "warnings": result.warnings,
         "refusal": result.refusal,
         "stop_reason": None,
+        "llm_failed": False,
         "answer": None,
     }
 
@@ -49,7 +50,9 @@ def screen_resolved(
     smiles = [
         str(e["data"]["smiles"])
         for e in evidence
-        if e["ok"] and e["call"]["tool"] == "resolve_name" and e["data"].get("smiles")
+        if e["ok"]
+        and e["call"]["tool"] in ("resolve_name", "recognize_structure")
+        and e["data"].get("smiles")
     ]
     if not smiles:
         return {}

@@ -32,6 +32,9 @@ class PlanContext(BaseModel):
         default_factory=list, description="Molecules of the previous turn, for 'its' and 'their'."
     )
     tools: list[ToolSpec] = Field(default_factory=list)
+    llm_failed: bool = Field(
+        False, description="The LLM failed earlier in this question: plan without it."
+    )
 
 
 @runtime_checkable

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from agent.intents import Intent, Vocabulary, vocabulary
@@ -30,6 +31,7 @@ from tools.literature.words import content_words
 from tools.names.table import NameTable, builtin_table
 
 LITERATURE_PASSAGES = 5
+IMAGE_TOOL = "recognize_structure"
 NO_MOLECULE = (
     "I found no molecule in the question. Give a SMILES (e.g. CC(=O)Oc1ccccc1C(=O)O), "
     "a CAS number or a common name (e.g. aspirin, caffeine)."
@@ -95,7 +97,7 @@ class RulePlanner:
         self.limits = limits or ChemLimits()
         self.vocab = vocab or vocabulary()
         # `plan` runs once per round on the same question: parse it (SMILES included) once.
-        self._analyse = lru_cache(maxsize=64)(self._analyse_question)
+        self.analyse = lru_cache(maxsize=64)(self._analyse_question)
 
     def _analyse_question(self, question: str) -> tuple[list[Mention], list[Clause]]:
         mentions = find_mentions(question, self.names, self.limits)
@@ -107,10 +109,15 @@ class RulePlanner:
         return sorted(mentions, key=lambda m: m.start), _attach_topics(question, clauses)
 
     def plan(self, ctx: PlanContext) -> Plan:
-        mentions, clauses = self._analyse(ctx.question)
+        mentions, clauses = self.analyse(ctx.question)
         resolved = _resolutions(ctx.evidence)
         calls, warnings, used = _Calls(), list[str](), dict[str, Subject]()
-        previous = [Subject(m.name or m.smiles, m.smiles, source=m.source) for m in ctx.memory]
+        pending, seen = _images(ctx)
+        if pending:  # read the images first: their structures are what "this" refers to
+            return Plan(calls=pending)
+        previous = seen or [
+            Subject(m.name or m.smiles, m.smiles, source=m.source) for m in ctx.memory
+        ]
 
         for clause in clauses:
             own = self._plan_clause(clause, previous, resolved, calls, warnings)
@@ -119,7 +126,7 @@ class RulePlanner:
             if own:
                 previous = own
 
-        if ctx.images:
+        if ctx.images and not any(t.name == IMAGE_TOOL for t in ctx.tools):
             warnings.append(
                 "Images were given, but no image-to-structure backend (OSRA or ChemVLM) is "
                 "configured, so they were not read."
@@ -331,6 +338,24 @@ def _merge_same_structure(subjects: list[Subject]) -> list[Subject]:
 def _join_labels(old: str, new: str) -> str:
     """One structure written two ways ("CN1CCC[C@H]1c1cccnc1 and nicotine") -> "old / new"."""
     return old if new in old.split(" / ") else f"{old} / {new}"
+
+
+def _images(ctx: PlanContext) -> tuple[list[ToolCall], list[Subject]]:
+    """Recognition calls still to make for the question's images, and the structures read."""
+    if not any(t.name == IMAGE_TOOL for t in ctx.tools):
+        return [], []
+    read = {str(e.call.args.get("image")): e for e in ctx.evidence if e.call.tool == IMAGE_TOOL}
+    pending, seen = [], []
+    for path in ctx.images:
+        e = read.get(path)
+        label = f"the structure in {Path(path).name}"
+        if e is None:
+            pending.append(
+                ToolCall(id="", tool=IMAGE_TOOL, args={"image": path}, label=label, focus=["smiles"])
+            )
+        elif e.ok:
+            seen.append(Subject(label, str(e.data["smiles"]), source=str(e.data.get("source"))))
+    return pending, seen
 
 
 def _resolutions(evidence: list[Evidence]) -> dict[str, Evidence]:

@@ -1,0 +1,100 @@
+"""`chemagent serve` and `chemagent model ...`: run and build the chemistry cores."""
+
+from __future__ import annotations
+
+import shlex
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from agent.cli_common import err, fail, out
+
+model_app = typer.Typer(help="Model presets and the tiny test models.", no_args_is_help=True)
+
+
+def serve(
+    preset: Annotated[str, typer.Option("--preset", help="Model preset (chemagent model presets).")],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Weights: local folder or Hugging Face id.")
+    ] = None,
+    tensor_parallel_size: Annotated[
+        int | None,
+        typer.Option("--tensor-parallel-size", "-tp", min=1, help="GPUs to shard the model over."),
+    ] = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    python: Annotated[
+        str | None,
+        typer.Option("--python", help="Python of the environment that has vLLM (default: this)."),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for it.")] = 900,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the command only.")] = False,
+    log_file: Annotated[Path | None, typer.Option("--log", help="vLLM's log file.")] = None,
+) -> None:
+    """Start vLLM's OpenAI-compatible server for a preset, wait until it answers, print the
+    endpoint, and keep it running until Ctrl-C."""
+    from models.errors import ModelError
+    from models.presets import UnknownPreset, get_preset
+    from models.serve import VLLMServer
+
+    try:
+        p = get_preset(preset)
+        server = VLLMServer(
+            p, model, host=host, port=port, tensor_parallel_size=tensor_parallel_size,
+            python=python, log_file=log_file,
+        )
+    except (UnknownPreset, ModelError) as exc:
+        fail(str(exc))
+    if dry_run:
+        out.print(escape(shlex.join(server.command)), soft_wrap=True)
+        return
+    err.print(f"starting vLLM for {p.name} (log: {server.log_file}) ...")
+    server.start()
+    try:
+        url = server.wait_ready(timeout)
+    except ModelError as exc:
+        server.stop()
+        fail(str(exc))
+    out.print(f"serving {p.name} at {url}")
+    out.print(f"use it with: CHEMAGENT_LLM_URL={url} CHEMAGENT_LLM_PRESET={p.name} chemagent chat")
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@model_app.command("presets")
+def list_presets() -> None:
+    """The model presets: checkpoint, format, context and how many GPUs they are sized for."""
+    from models.presets import presets
+
+    table = Table(title_justify="left")
+    for col in ("preset", "checkpoint", "format", "context", "GPUs", "images"):
+        table.add_column(col)
+    for p in presets().values():
+        table.add_row(
+            p.name, p.checkpoint or "(build-tiny)", p.format, str(p.context_length),
+            str(p.gpus), "yes" if p.vision else "no",
+        )
+    out.print(table)
+
+
+@model_app.command("build-tiny")
+def build_tiny(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the checkpoint to.")],
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Build the tiny random-weight LLaMA (preset tiny-test) that tests serve and load."""
+    from models.tiny import TinyLlamaSize, build_tiny_llama
+
+    try:
+        path = build_tiny_llama(out_dir, TinyLlamaSize(seed=seed))
+    except OSError as exc:
+        fail(f"cannot write {out_dir}: {exc}")
+    out.print(f"tiny LLaMA written to {path}")

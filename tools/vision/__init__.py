@@ -1,0 +1,1 @@
+"""Image -> structure: OSRA (offline) and, when one is served, the ChemVLM core."""

@@ -1,0 +1,102 @@
+"""The `recognize_structure` tool: an image in, validated structures out."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.chat import ChatModel, Generation, ImagePart, Message
+from models.errors import ModelError
+from tools.base import Tool, ToolError, ToolInputError, ToolResult, tool
+from tools.chem.mol import ChemLimits, canonical_smiles
+from tools.vision.osra import OsraUnavailable, recognise
+from tools.vision.settings import VisionSettings
+
+logger = logging.getLogger(__name__)
+
+VLM_PROMPT = (
+    "This image shows a chemical structure. Reply with its SMILES only, nothing else."
+)
+
+
+class ImageArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image: str = Field(description="Path of an image file (PNG, JPEG, GIF, TIFF) of a structure.")
+
+
+def _same(a: str, b: str) -> bool:
+    from rdkit import Chem
+
+    ma, mb = Chem.MolFromSmiles(a), Chem.MolFromSmiles(b)
+    return bool(ma and mb and Chem.MolToInchi(ma) == Chem.MolToInchi(mb))
+
+
+def vision_tools(
+    settings: VisionSettings, limits: ChemLimits, vlm: ChatModel | None = None
+) -> list[Tool]:
+    """`recognize_structure` over OSRA, with the ChemVLM as a second reader when given."""
+
+    def ask_vlm(path: Path) -> str:
+        assert vlm is not None
+        reply = vlm.complete(
+            [Message(role="user", content=VLM_PROMPT, images=[ImagePart(path=str(path))])],
+            Generation(max_tokens=200),
+        )
+        token = reply.strip().split()[0].strip("`.") if reply.strip() else ""
+        return canonical_smiles(token, limits)
+
+    @tool("recognize_structure", ImageArgs)
+    def recognize_structure(args: ImageArgs) -> ToolResult:
+        """Read the chemical structure drawn in an image file (optical structure recognition
+        with OSRA, and the ChemVLM model when one is served); returns canonical SMILES."""
+        path = Path(args.image).expanduser()
+        if not path.is_file():
+            raise ToolInputError(f"image not found: {args.image}")
+        if path.stat().st_size > settings.max_image_mb * 1e6:
+            raise ToolInputError(
+                f"{path.name} is larger than {settings.max_image_mb:g} MB (vision.max_image_mb)"
+            )
+        notes: list[str] = []
+        found: list[str] = []
+        osra_error: ToolError | None = None
+        try:
+            for raw in recognise(path, settings.osra, settings.timeout_s):
+                try:
+                    found.append(canonical_smiles(raw, limits))
+                except ToolInputError:
+                    notes.append(f"OSRA read {raw!r}, which RDKit rejects")
+        except OsraUnavailable as exc:
+            osra_error = exc
+        data: dict[str, Any] = {"image": str(path), "structures": found}
+        vlm_smiles = None
+        if vlm is not None:
+            try:
+                vlm_smiles = ask_vlm(path)
+                data["vlm_smiles"] = vlm_smiles
+            except (ModelError, ToolInputError) as exc:
+                notes.append(f"ChemVLM gave no valid SMILES: {exc}")
+        if not found and vlm_smiles is None:
+            if osra_error is not None:
+                raise osra_error
+            raise ToolInputError(
+                f"no structure recognised in {path.name}"
+                + (f" ({'; '.join(notes)})" if notes else "")
+                + "; try a sharper, larger image of one structure"
+            )
+        primary = found[0] if found else str(vlm_smiles)
+        source = "OSRA" if found else "ChemVLM"
+        data.update(smiles=primary, source=source, notes=notes)
+        summary = f"{path.name} -> {primary} ({source})"
+        if found and vlm_smiles is not None:
+            agree = _same(primary, vlm_smiles)
+            data["agree"] = agree
+            summary += "; ChemVLM agrees" if agree else f"; ChemVLM read {vlm_smiles} instead"
+        if len(found) > 1:
+            summary += f"; {len(found)} structures in the image"
+        return ToolResult(summary=summary, data=data)
+
+    return [recognize_structure]
