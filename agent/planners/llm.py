@@ -106,11 +106,15 @@ class LLMPlanner:
     def parse(self, raw: str, offered: dict[str, dict[str, Any]]) -> LLMPlan:
         """Validate a reply; raises `PlanValidationError` saying what is wrong."""
         try:
-            plan = LLMPlan.model_validate_json(raw)
+            # strict=False: a raw control character inside a free-text string (which a JSON
+            # grammar may let through) is harmless; the structure is what matters.
+            plan = LLMPlan.model_validate(json.loads(raw, strict=False))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "reply"
             raise PlanValidationError(f"{where}: {first['msg']} (reply: {raw[:120]!r})") from None
+        except ValueError as exc:
+            raise PlanValidationError(f"not JSON: {exc} (reply: {raw[:120]!r})") from None
         if plan.next == "tools":
             if not plan.calls:
                 raise PlanValidationError('"next" is "tools" but "calls" is empty')

@@ -20,7 +20,9 @@ class PredictArgs(BaseModel):
     endpoint: str = Field(
         description="bace (BACE-1 inhibition), bbbp (blood-brain barrier penetration), "
         "clintox (clinical-trial toxicity, FDA approval), hiv (HIV replication inhibition) or "
-        "tox21 (12 Tox21 toxicity assays)."
+        "tox21 (12 Tox21 toxicity assays).",
+        # The choices also go into the JSON schema, so an LLM planner can only pick a real one.
+        json_schema_extra={"enum": ["bace", "bbbp", "clintox", "hiv", "tox21"]},
     )
 
     @field_validator("endpoint")
