@@ -1,0 +1,187 @@
+"""The LLM planner's schema, validation, repair and fallback, driven by a scripted chat model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from agent.planners.base import PlanContext, ToolSpec
+from agent.planners.llm import LLMPlanner, candidates
+from agent.planners.rules import RulePlanner
+from agent.planners.schema import Candidates, plan_schema, tool_choice
+from agent.state import Evidence, ToolCall
+from models.chat import Generation, Message, ThreadedAsync
+from models.errors import BackendUnavailable
+
+
+class Scripted(ThreadedAsync):
+    """A chat model that replies from a list and records what it was asked."""
+
+    name = "scripted"
+
+    def __init__(self, replies: list[str | Exception]) -> None:
+        self.replies = list(replies)
+        self.calls: list[tuple[list[Message], dict[str, Any] | None]] = []
+
+    def _next(self, messages: list[Message], schema: dict[str, Any] | None) -> str:
+        self.calls.append((messages, schema))
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    def complete(self, messages: list[Message], gen: Generation | None = None) -> str:
+        return self._next(messages, None)
+
+    def complete_json(self, messages, schema, gen=None) -> str:
+        return self._next(messages, schema)
+
+    def stream(self, messages: list[Message], gen: Generation | None = None) -> Iterator[str]:
+        yield self._next(messages, None)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def specs() -> list[ToolSpec]:
+    from agent.deps import Deps
+    from agent.settings import get_settings
+
+    deps = Deps.from_settings(get_settings())
+    try:
+        return deps.tool_specs
+    finally:
+        deps.close()
+
+
+def plan_json(*calls: tuple[str, dict[str, Any]], nxt: str = "tools") -> str:
+    return json.dumps({"next": nxt, "calls": [{"tool": t, "args": a} for t, a in calls]})
+
+
+def test_molecule_arguments_are_enums_of_known_molecules(specs):
+    cands = Candidates(smiles={"CCO": "ethanol"}, names=["aspirin"])
+    schema, offered = plan_schema(specs, cands, must_act=True)
+    mw = offered["molecular_weight"]["properties"]["args"]["properties"]["smiles"]
+    assert mw["enum"] == ["CCO"]
+    assert offered["resolve_name"]["properties"]["args"]["properties"]["name"]["enum"] == ["aspirin"]
+    sim = offered["similarity"]["properties"]["args"]["properties"]["targets"]
+    assert sim["items"]["enum"] == ["CCO"]
+    # free text stays free but bounded, so constrained decoding always ends
+    lit = offered["search_literature"]["properties"]["args"]["properties"]["query"]
+    assert "enum" not in lit and lit["maxLength"] <= 2000
+    assert schema["properties"]["next"] == {"const": "tools"}
+    assert schema["properties"]["calls"]["minItems"] == 1
+
+
+def test_tools_needing_a_molecule_are_not_offered_without_one(specs):
+    schema, offered = plan_schema(specs, Candidates(), must_act=False)
+    assert "molecular_weight" not in offered and "resolve_name" not in offered
+    assert "search_literature" in offered
+    assert schema["properties"]["next"] == {"enum": ["tools", "answer"]}
+    spec = next(s for s in specs if s.name == "molecular_weight")
+    assert tool_choice(spec, Candidates()) is None
+
+
+def test_candidates_come_from_question_memory_and_resolved_names():
+    from agent.state import MoleculeRef
+
+    ev = Evidence(
+        id="c1",
+        call=ToolCall(id="c1", tool="resolve_name", args={"name": "aspirin"}),
+        ok=True,
+        summary="aspirin -> CC(=O)Oc1ccccc1C(=O)O",
+        data={"smiles": "CC(=O)Oc1ccccc1C(=O)O"},
+    )
+    ctx = PlanContext(
+        question="Compare OCC with aspirin and C1CC",
+        evidence=[ev],
+        memory=[MoleculeRef(smiles="c1ccccc1", name="benzene")],
+    )
+    cands = candidates(ctx, RulePlanner())
+    assert cands.smiles["CCO"] == "OCC"  # canonical SMILES, the user's spelling as label
+    assert cands.smiles["CC(=O)Oc1ccccc1C(=O)O"] == "aspirin"
+    assert cands.smiles["c1ccccc1"] == "benzene"
+    assert "aspirin" in cands.names and cands.invalid == ["C1CC"]
+
+
+def test_valid_plan_becomes_labelled_calls(specs):
+    model = Scripted([plan_json(("molecular_weight", {"smiles": "CCO"}))])
+    planner = LLMPlanner(model, RulePlanner())
+    plan = planner.plan(PlanContext(question="MW of OCC?", tools=specs))
+    assert [(c.tool, c.args, c.label) for c in plan.calls] == [
+        ("molecular_weight", {"smiles": "CCO"}, "OCC")
+    ]
+    assert not plan.warnings and not plan.llm_failed
+    assert model.calls[0][1]["properties"]["next"] == {"const": "tools"}
+    assert "OCC: CCO" in model.calls[0][0][1].content  # the molecules are listed for the model
+
+
+def test_invalid_plan_is_repaired_once_with_the_error(specs):
+    model = Scripted(
+        [
+            plan_json(("molecular_weight", {"smiles": "CCCCCC"})),  # not a known molecule
+            plan_json(("descriptors", {"smiles": "CCO", "names": ["logp"]})),
+        ]
+    )
+    plan = LLMPlanner(model, RulePlanner()).plan(
+        PlanContext(question="logP of CCO?", tools=specs)
+    )
+    assert [c.tool for c in plan.calls] == ["descriptors"]
+    repair = model.calls[1][0]
+    assert repair[-2].role == "assistant" and "CCCCCC" in repair[-2].content
+    assert "smiles must be one of CCO" in repair[-1].content
+
+
+def test_twice_invalid_plan_falls_back_to_rules_with_a_warning(specs):
+    model = Scripted(["not json at all", '{"next": "tools", "calls": []}'])
+    plan = LLMPlanner(model, RulePlanner()).plan(
+        PlanContext(question="What is the molecular weight of CCO?", tools=specs)
+    )
+    assert [c.tool for c in plan.calls] == ["molecular_weight"]  # the rule planner's plan
+    assert plan.llm_failed
+    assert any("invalid 2 times" in w and "rule planner" in w for w in plan.warnings)
+
+
+def test_unreachable_model_falls_back_and_later_steps_skip_it(specs):
+    model = Scripted([BackendUnavailable("cannot reach the model server at http://x/v1")])
+    planner = LLMPlanner(model, RulePlanner())
+    plan = planner.plan(PlanContext(question="MW of CCO?", tools=specs))
+    assert plan.llm_failed and "cannot reach" in plan.warnings[-1]
+    again = planner.plan(PlanContext(question="MW of CCO?", tools=specs, llm_failed=True))
+    assert len(model.calls) == 1 and again.calls  # not asked again within the question
+
+
+def test_answer_ends_the_plan_and_repeats_are_dropped(specs):
+    done = Evidence(
+        id="c1",
+        call=ToolCall(id="c1", tool="molecular_weight", args={"smiles": "CCO"}),
+        ok=True,
+        summary="MW 46.07 g/mol",
+    )
+    model = Scripted([plan_json(("molecular_weight", {"smiles": "CCO"})), plan_json(nxt="answer")])
+    planner = LLMPlanner(model, RulePlanner())
+    ctx = PlanContext(question="MW of CCO?", tools=specs, step=1, evidence=[done])
+    assert planner.plan(ctx).done  # the only call is one already made
+    assert planner.plan(ctx).done
+    assert "[c1] molecular_weight" in model.calls[0][0][1].content
+
+
+def test_assistant_uses_llm_planner_and_writer_with_a_scripted_model():
+    from agent import Assistant
+
+    model = Scripted(
+        [
+            plan_json(("molecular_weight", {"smiles": "CCO"})),
+            plan_json(nxt="answer"),
+            "Ethanol (CCO) has a molecular weight of 46.07 g/mol [1].",
+        ]
+    )
+    with Assistant(llm=model) as a:
+        ans = a.ask("What is the molecular weight of CCO?")
+    assert ans.text.startswith("Ethanol (CCO) has a molecular weight of 46.07 g/mol [1].")
+    assert [c.tool for c in ans.citations] == ["molecular_weight"]
+    assert not ans.warnings and not ans.notes
