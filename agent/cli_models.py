@@ -17,7 +17,9 @@ model_app = typer.Typer(help="Model presets and the tiny test models.", no_args_
 
 
 def serve(
-    preset: Annotated[str, typer.Option("--preset", help="Model preset (chemagent model presets).")],
+    preset: Annotated[
+        str, typer.Option("--preset", help="Model preset (chemagent model presets).")
+    ],
     model: Annotated[
         str | None, typer.Option("--model", help="Weights: local folder or Hugging Face id.")
     ] = None,
@@ -44,8 +46,13 @@ def serve(
     try:
         p = get_preset(preset)
         server = VLLMServer(
-            p, model, host=host, port=port, tensor_parallel_size=tensor_parallel_size,
-            python=python, log_file=log_file,
+            p,
+            model,
+            host=host,
+            port=port,
+            tensor_parallel_size=tensor_parallel_size,
+            python=python,
+            log_file=log_file,
         )
     except (UnknownPreset, ModelError) as exc:
         fail(str(exc))
@@ -79,8 +86,12 @@ def list_presets() -> None:
         table.add_column(col)
     for p in presets().values():
         table.add_row(
-            p.name, p.checkpoint or "(build-tiny)", p.format, str(p.context_length),
-            str(p.gpus), "yes" if p.vision else "no",
+            p.name,
+            p.checkpoint or "(build-tiny)",
+            p.format,
+            str(p.context_length),
+            str(p.gpus),
+            "yes" if p.vision else "no",
         )
     out.print(table)
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from agent.planners.base import Planner, ToolSpec
 from agent.planners.llm import LLMPlanner
 from agent.planners.rules import RulePlanner
+from agent.prompts import VLM_SMILES
 from agent.safety import SafetyScreen, bundled_list, load_schedule_list
 from agent.settings import Settings
 from agent.writer import LLMWriter
 from models.chat import ChatModel
-from tools.base import ToolRegistry
+from tools.base import ToolError, ToolRegistry
 from tools.chem.toolkit import ChemToolkit
 from tools.literature.tools import IndexHandle, literature_tools
 from tools.names.opsin import Opsin
@@ -58,9 +61,24 @@ def default_registry(
             *toolkit.tools(),
             *predictors,
             *literature_tools(papers),
-            *vision_tools(settings.vision, settings.chem, vlm),
+            *vision_tools(settings.vision, settings.chem, image_reader(vlm) if vlm else None),
         ]
     )
+
+
+def image_reader(vlm: ChatModel) -> Callable[[Path], str]:
+    """Ask the vision-language model for the SMILES drawn in an image."""
+    from models.chat import Generation, ImagePart, Message
+    from models.errors import ModelError
+
+    def read(path: Path) -> str:
+        msg = Message(role="user", content=VLM_SMILES, images=[ImagePart(path=str(path))])
+        try:
+            return vlm.complete([msg], Generation(max_tokens=200))
+        except ModelError as exc:
+            raise ToolError(str(exc)) from exc
+
+    return read
 
 
 NO_LLM_NOTE = (

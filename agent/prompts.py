@@ -41,3 +41,6 @@ def planner_user(
 
 def writer_user(question: str, observations: list[str]) -> str:
     return "\n".join([f"Question: {question}", "", "Observations:", *observations, "", "Answer:"])
+
+
+VLM_SMILES = "This image shows a chemical structure. Reply with its SMILES only, nothing else."

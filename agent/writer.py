@@ -40,7 +40,9 @@ def observations(evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:
                 mark = cite.passage(e, i)
                 doc = html.escape(str(p["doc_id"]))
                 body = html.escape(str(p["text"]), quote=False)
-                lines.append(f'{mark} <passage doc="{doc}" page="{p.get("page") or ""}">{body}</passage>')
+                lines.append(
+                    f'{mark} <passage doc="{doc}" page="{p.get("page") or ""}">{body}</passage>'
+                )
             continue
         about = f" on {e.call.label}" if e.call.label else ""
         lines.append(f"{cite(e)} {e.call.tool}{about}: {e.summary}")
@@ -89,7 +91,9 @@ class LLMWriter:
         self.model = model
         self.max_tokens = max_tokens
 
-    def messages(self, question: str, evidence: list[Evidence]) -> tuple[list[Message], list[Citation]]:
+    def messages(
+        self, question: str, evidence: list[Evidence]
+    ) -> tuple[list[Message], list[Citation]]:
         lines, citations = observations(evidence)
         return (
             [

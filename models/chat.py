@@ -61,7 +61,10 @@ class Generation(BaseModel):
 class ChatModel(Protocol):
     """What the agent needs from a chemistry LLM."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Which model, where: shown in warnings."""
+        ...
 
     def complete(self, messages: list[Message], gen: Generation | None = None) -> str:
         """The assistant's reply as text."""

@@ -61,8 +61,8 @@ def canonicalize_smiles_in_text(text: str) -> str:
     and RDKit parses it; anything else, including invalid SMILES, is kept as written so the model
     sees what the user wrote.
     """
-    from tools.chem.mol import canonical_smiles, looks_like_smiles
     from tools.base import ToolInputError
+    from tools.chem.mol import canonical_smiles, looks_like_smiles
 
     def swap(m: re.Match[str]) -> str:
         token = m.group(1)

@@ -46,7 +46,9 @@ def chemistry_corpus() -> Iterator[str]:
     for line in table.splitlines()[1:]:
         name, synonyms, cas, smiles = (line.split(",") + ["", "", ""])[:4]
         yield f"{name} ({cas}) has the SMILES {smiles}. Synonyms: {synonyms}."
-        yield json.dumps({"next": "tools", "calls": [{"tool": "descriptors", "args": {"smiles": smiles}}]})
+        yield json.dumps(
+            {"next": "tools", "calls": [{"tool": "descriptors", "args": {"smiles": smiles}}]}
+        )
     for res in ("intents.toml", "functional_groups.toml", "safety_names.toml"):
         yield resources.files("agent.data").joinpath(res).read_text("utf-8")
     yield "[Round 0]\nHuman: What is the molecular weight of aspirin?\nAssistant: 180.16 g/mol [1]"
@@ -67,7 +69,7 @@ def train_tokenizer(vocab_size: int) -> object:
         show_progress=False,
     )
     tok.train_from_iterator(chemistry_corpus(), trainer=trainer)
-    return PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=tok,
         bos_token="<s>",
         eos_token="</s>",
@@ -102,7 +104,6 @@ def build_tiny_llama(out_dir: Path, size: TinyLlamaSize | None = None) -> Path:
         eos_token_id=tokenizer.eos_token_id,  # type: ignore[attr-defined]
         pad_token_id=tokenizer.pad_token_id,  # type: ignore[attr-defined]
         tie_word_embeddings=False,
-        torch_dtype="float32",
     )
     torch.manual_seed(size.seed)
     model = LlamaForCausalLM(config)

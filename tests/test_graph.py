@@ -161,7 +161,9 @@ def test_image_without_vision_tool_is_said(tmp_path):
     img = tmp_path / "mol.png"
     img.write_bytes(b"\x89PNG\r\n\x1a\n")
     settings = get_settings()
-    no_vision = ToolRegistry(t for t in default_registry(settings) if t.name != "recognize_structure")
+    no_vision = ToolRegistry(
+        t for t in default_registry(settings) if t.name != "recognize_structure"
+    )
     with Assistant(settings, tools=no_vision) as a:
         ans = a.ask("What is the MW of CCO?", images=[str(img)])
     assert any("not read" in w for w in ans.warnings)

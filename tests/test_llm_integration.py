@@ -34,7 +34,10 @@ def vllm_server(tiny_model, tmp_path_factory):
 
     log = tmp_path_factory.mktemp("vllm") / "vllm.log"
     server = VLLMServer(
-        get_preset("tiny-test"), str(tiny_model), port=free_port(), python=vllm_python(),
+        get_preset("tiny-test"),
+        str(tiny_model),
+        port=free_port(),
+        python=vllm_python(),
         log_file=log,
     )
     with server:
@@ -142,7 +145,10 @@ def test_server_killed_mid_conversation_keeps_the_thread(tiny_model, tmp_path):
     from models.serve import VLLMServer
 
     server = VLLMServer(
-        get_preset("tiny-test"), str(tiny_model), port=free_port(), python=vllm_python(),
+        get_preset("tiny-test"),
+        str(tiny_model),
+        port=free_port(),
+        python=vllm_python(),
         log_file=tmp_path / "vllm.log",
     )
     with server, Assistant(_llm_settings(server.url)) as a:

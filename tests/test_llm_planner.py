@@ -67,7 +67,9 @@ def test_molecule_arguments_are_enums_of_known_molecules(specs):
     schema, offered = plan_schema(specs, cands, must_act=True)
     mw = offered["molecular_weight"]["properties"]["args"]["properties"]["smiles"]
     assert mw["enum"] == ["CCO"]
-    assert offered["resolve_name"]["properties"]["args"]["properties"]["name"]["enum"] == ["aspirin"]
+    assert offered["resolve_name"]["properties"]["args"]["properties"]["name"]["enum"] == [
+        "aspirin"
+    ]
     sim = offered["similarity"]["properties"]["args"]["properties"]["targets"]
     assert sim["items"]["enum"] == ["CCO"]
     # free text stays free but bounded, so constrained decoding always ends
@@ -127,9 +129,7 @@ def test_invalid_plan_is_repaired_once_with_the_error(specs):
             plan_json(("descriptors", {"smiles": "CCO", "names": ["logp"]})),
         ]
     )
-    plan = LLMPlanner(model, RulePlanner()).plan(
-        PlanContext(question="logP of CCO?", tools=specs)
-    )
+    plan = LLMPlanner(model, RulePlanner()).plan(PlanContext(question="logP of CCO?", tools=specs))
     assert [c.tool for c in plan.calls] == ["descriptors"]
     repair = model.calls[1][0]
     assert repair[-2].role == "assistant" and "CCCCCC" in repair[-2].content

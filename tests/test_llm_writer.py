@@ -12,8 +12,11 @@ from agent.writer import WriterRejected, check_answer, observations
 
 def _ev(id_: str, tool: str, summary: str, **data) -> Evidence:
     return Evidence(
-        id=id_, call=ToolCall(id=id_, tool=tool, args={"smiles": "CCO"}, label="ethanol"),
-        ok=True, summary=summary, data=data,
+        id=id_,
+        call=ToolCall(id=id_, tool=tool, args={"smiles": "CCO"}, label="ethanol"),
+        ok=True,
+        summary=summary,
+        data=data,
     )
 
 
@@ -68,7 +71,11 @@ def test_rejected_answer_is_replaced_by_the_template_answer():
     from tests.test_llm_planner import Scripted, plan_json
 
     model = Scripted(
-        [plan_json(("molecular_weight", {"smiles": "CCO"})), plan_json(nxt="answer"), "It is 99 [7]."]
+        [
+            plan_json(("molecular_weight", {"smiles": "CCO"})),
+            plan_json(nxt="answer"),
+            "It is 99 [7].",
+        ]
     )
     with Assistant(llm=model) as a:
         ans = a.ask("What is the molecular weight of CCO?")

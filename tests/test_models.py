@@ -23,13 +23,16 @@ def test_chemdfm_template_renders_the_round_format():
         {"role": "assistant", "content": "An analgesic."},
         {"role": "user", "content": "Its formula?"},
     ]
-    text = jinja2.Environment().from_string(CHEMDFM_TEMPLATE).render(messages=msgs, eos_token="</s>")
+    text = (
+        jinja2.Environment().from_string(CHEMDFM_TEMPLATE).render(messages=msgs, eos_token="</s>")
+    )
     assert text == (
         "[Round 0]\nHuman: You are a chemist.\n\nWhat is aspirin?\nAssistant: An analgesic.</s>\n"
         "[Round 1]\nHuman: Its formula?\nAssistant:"
     )
-    assert text == render_chemdfm([("What is aspirin?", "An analgesic.")], "Its formula?",
-                                  "You are a chemist.")
+    assert text == render_chemdfm(
+        [("What is aspirin?", "An analgesic.")], "Its formula?", "You are a chemist."
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +62,9 @@ def test_serve_command_for_a_preset(tmp_path):
     from models.serve import vllm_command, write_template
 
     p = get_preset("chemdfm-v1.5-8b")
-    cmd = vllm_command(p, tensor_parallel_size=4, port=9001, template_file=write_template(p, tmp_path))
+    cmd = vllm_command(
+        p, tensor_parallel_size=4, port=9001, template_file=write_template(p, tmp_path)
+    )
     assert cmd[1:3] == ["-m", "vllm.entrypoints.openai.api_server"]
     assert cmd[cmd.index("--model") + 1] == "OpenDFM/ChemDFM-v1.5-8B"
     assert cmd[cmd.index("--tensor-parallel-size") + 1] == "4"

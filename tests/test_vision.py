@@ -28,10 +28,6 @@ def inchi(smiles: str) -> str:
     return Chem.MolToInchi(Chem.MolFromSmiles(smiles))
 
 
-def tool(vlm=None, **settings):
-    return vision_tools(VisionSettings(**settings), ChemLimits(), vlm)[0]
-
-
 def test_osra_reads_benchmark_structures():
     images = uob(10)
     right = sum(
@@ -56,6 +52,8 @@ def test_unreadable_image_is_a_clear_error(tmp_path):
 
 
 class FakeVLM(ThreadedAsync):
+    """A vision model that always reads the same SMILES (the agent's reader wraps it)."""
+
     name = "vlm"
 
     def __init__(self, reply: str) -> None:
@@ -68,6 +66,13 @@ class FakeVLM(ThreadedAsync):
 
     def close(self) -> None:
         pass
+
+
+def tool(vlm=None, **settings):
+    from agent.deps import image_reader
+
+    reader = image_reader(vlm) if vlm is not None else None
+    return vision_tools(VisionSettings(**settings), ChemLimits(), reader)[0]
 
 
 def test_vlm_reading_is_compared_with_osra():
@@ -91,14 +96,20 @@ def test_ask_with_an_image_answers_its_molecular_weight(chemagent_home):
 
     path, label = uob(1)[0]
     r = run_cli(
-        "ask", "--json", "--image", path, "What is this molecule's molecular weight?",
+        "ask",
+        "--json",
+        "--image",
+        path,
+        "What is this molecule's molecular weight?",
         env_home=chemagent_home,
     )
     assert r.returncode == 0, r.stderr
     ans = json.loads(r.stdout)
     shown = re.search(r"molecular weight: ([\d.]+) g/mol", ans["text"])
     assert shown, ans["text"]
-    assert float(shown.group(1)) == pytest.approx(Descriptors.MolWt(Chem.MolFromSmiles(label)), abs=0.006)
+    assert float(shown.group(1)) == pytest.approx(
+        Descriptors.MolWt(Chem.MolFromSmiles(label)), abs=0.006
+    )
     assert [s["tool"] for s in ans["steps"]] == ["recognize_structure", "molecular_weight"]
 
 

@@ -101,7 +101,10 @@ class LLMPlanner:
         user = planner_user(
             ctx.question, molecules, names, [_result_line(e) for e in ctx.evidence], ctx.step
         )
-        return [Message(role="system", content=PLANNER_SYSTEM + tools), Message(role="user", content=user)]
+        return [
+            Message(role="system", content=PLANNER_SYSTEM + tools),
+            Message(role="user", content=user),
+        ]
 
     def parse(self, raw: str, offered: dict[str, dict[str, Any]]) -> LLMPlan:
         """Validate a reply; raises `PlanValidationError` saying what is wrong."""
@@ -154,9 +157,7 @@ class LLMPlanner:
     def _fall_back(self, ctx: PlanContext, why: str) -> Plan:
         plan = self.fallback.plan(ctx)
         warning = f"{why}; the rule planner chose the tools instead"
-        return plan.model_copy(
-            update={"warnings": [*plan.warnings, warning], "llm_failed": True}
-        )
+        return plan.model_copy(update={"warnings": [*plan.warnings, warning], "llm_failed": True})
 
     def _to_plan(self, llm: LLMPlan, ctx: PlanContext, cands: Candidates) -> Plan:
         done = {e.call.key() for e in ctx.evidence}

@@ -351,7 +351,9 @@ def _images(ctx: PlanContext) -> tuple[list[ToolCall], list[Subject]]:
         label = f"the structure in {Path(path).name}"
         if e is None:
             pending.append(
-                ToolCall(id="", tool=IMAGE_TOOL, args={"image": path}, label=label, focus=["smiles"])
+                ToolCall(
+                    id="", tool=IMAGE_TOOL, args={"image": path}, label=label, focus=["smiles"]
+                )
             )
         elif e.ok:
             seen.append(Subject(label, str(e.data["smiles"]), source=str(e.data.get("source"))))

@@ -124,7 +124,10 @@ def plan_schema(
         return (
             {
                 "type": "object",
-                "properties": {"next": {"const": "answer"}, "calls": {"type": "array", "maxItems": 0}},
+                "properties": {
+                    "next": {"const": "answer"},
+                    "calls": {"type": "array", "maxItems": 0},
+                },
                 "required": ["next", "calls"],
                 "additionalProperties": False,
             },

@@ -61,7 +61,9 @@ def parse_stream_line(line: str) -> str | None:
     try:
         delta = json.loads(payload)["choices"][0].get("delta", {})
     except (ValueError, KeyError, IndexError, TypeError):
-        raise BackendResponseError(f"bad stream chunk from the model server: {payload[:120]!r}")
+        raise BackendResponseError(
+            f"bad stream chunk from the model server: {payload[:120]!r}"
+        ) from None
     text = delta.get("content")
     return text if isinstance(text, str) else None
 
@@ -252,7 +254,9 @@ class OpenAIChatModel:
     ) -> AsyncIterator[str]:
         body = self.payload(messages, gen, stream=True)
         try:
-            async with self._async().stream("POST", self.base + "/chat/completions", json=body) as r:
+            async with self._async().stream(
+                "POST", self.base + "/chat/completions", json=body
+            ) as r:
                 if r.status_code >= 400:
                     self._check(r.status_code, (await r.aread()).decode("utf-8", "replace"))
                 async for line in r.aiter_lines():

@@ -61,22 +61,26 @@ class TransformersChatModel(ThreadedAsync):
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
-            model = AutoModelForCausalLM.from_pretrained(
+            model: Any = AutoModelForCausalLM.from_pretrained(
                 folder, dtype=dtype, local_files_only=True
-            ).to(device)
+            )
+            model.to(device)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load the checkpoint in {folder}: {exc}") from exc
         model.eval()
-        return cls(model, tokenizer, preset, name=f"{folder.name} (in-process, {device})",
-                   max_tokens=max_tokens)
+        return cls(
+            model,
+            tokenizer,
+            preset,
+            name=f"{folder.name} (in-process, {device})",
+            max_tokens=max_tokens,
+        )
 
     # -- prompt (pure given the tokenizer) -------------------------------------------------
     def prompt(self, messages: list[Message]) -> str:
         """The exact text the model sees, rendered by the preset's (or checkpoint's) template."""
         if any(m.images for m in messages):
-            raise ModelError(
-                f"{self.name} is a text model; images need a ChemVLM server (vlm.url)"
-            )
+            raise ModelError(f"{self.name} is a text model; images need a ChemVLM server (vlm.url)")
         chat = [
             {
                 "role": m.role,
@@ -118,7 +122,7 @@ class TransformersChatModel(ThreadedAsync):
             out = self.model.generate(**inputs, **self._kwargs(gen), **extra)
         new = out[0, inputs["input_ids"].shape[1] :]
         text = str(self.tokenizer.decode(new, skip_special_tokens=True))
-        for stop in (gen.stop if gen else []):
+        for stop in gen.stop if gen else []:
             text = text.split(stop)[0]
         return text
 

@@ -27,9 +27,7 @@ def osra_path(exe: str) -> str:
 
 def osra_version(exe: str = "osra") -> str:
     """OSRA's version line, e.g. 'OSRA 2.1.3'."""
-    out = subprocess.run(
-        [osra_path(exe), "--version"], capture_output=True, text=True, timeout=30
-    )
+    out = subprocess.run([osra_path(exe), "--version"], capture_output=True, text=True, timeout=30)
     return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
 
 

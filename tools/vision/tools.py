@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.chat import ChatModel, Generation, ImagePart, Message
-from models.errors import ModelError
 from tools.base import Tool, ToolError, ToolInputError, ToolResult, tool
 from tools.chem.mol import ChemLimits, canonical_smiles
 from tools.vision.osra import OsraUnavailable, recognise
@@ -17,9 +16,8 @@ from tools.vision.settings import VisionSettings
 
 logger = logging.getLogger(__name__)
 
-VLM_PROMPT = (
-    "This image shows a chemical structure. Reply with its SMILES only, nothing else."
-)
+# Reads an image with a vision-language model and returns its raw reply; raises ToolError.
+ImageReader = Callable[[Path], str]
 
 
 class ImageArgs(BaseModel):
@@ -36,17 +34,17 @@ def _same(a: str, b: str) -> bool:
 
 
 def vision_tools(
-    settings: VisionSettings, limits: ChemLimits, vlm: ChatModel | None = None
+    settings: VisionSettings, limits: ChemLimits, vlm: ImageReader | None = None
 ) -> list[Tool]:
-    """`recognize_structure` over OSRA, with the ChemVLM as a second reader when given."""
+    """`recognize_structure` over OSRA, with a vision-language model (ChemVLM) as a second
+    reader when `vlm` is given."""
 
     def ask_vlm(path: Path) -> str:
         assert vlm is not None
-        reply = vlm.complete(
-            [Message(role="user", content=VLM_PROMPT, images=[ImagePart(path=str(path))])],
-            Generation(max_tokens=200),
-        )
-        token = reply.strip().split()[0].strip("`.") if reply.strip() else ""
+        reply = vlm(path).strip()
+        token = reply.split()[0].strip("`.") if reply else ""
+        if not token:
+            raise ToolInputError("the reply was empty")
         return canonical_smiles(token, limits)
 
     @tool("recognize_structure", ImageArgs)
@@ -77,7 +75,7 @@ def vision_tools(
             try:
                 vlm_smiles = ask_vlm(path)
                 data["vlm_smiles"] = vlm_smiles
-            except (ModelError, ToolInputError) as exc:
+            except ToolError as exc:
                 notes.append(f"ChemVLM gave no valid SMILES: {exc}")
         if not found and vlm_smiles is None:
             if osra_error is not None:
