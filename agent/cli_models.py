@@ -39,6 +39,7 @@ def serve(
 ) -> None:
     """Start vLLM's OpenAI-compatible server for a preset, wait until it answers, print the
     endpoint, and keep it running until Ctrl-C."""
+    from agent.settings import default_home
     from models.errors import ModelError
     from models.presets import UnknownPreset, get_preset
     from models.serve import VLLMServer
@@ -53,6 +54,7 @@ def serve(
             tensor_parallel_size=tensor_parallel_size,
             python=python,
             log_file=log_file,
+            template_dir=default_home() / "templates",
         )
     except (UnknownPreset, ModelError) as exc:
         fail(str(exc))

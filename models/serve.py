@@ -88,6 +88,8 @@ class VLLMServer:
     Args:
         preset: what to serve. model: weights (path or id). log_file: where its output goes.
         cpu_kv_cache_gb: KV-cache size for vLLM's CPU backend (ignored on GPUs).
+        template_dir: where the chat-template file is written (default: a temporary folder,
+            removed on exit; give a lasting one when the command is printed for later use).
     """
 
     def __init__(
@@ -102,9 +104,12 @@ class VLLMServer:
         log_file: Path | None = None,
         cpu_kv_cache_gb: int = 1,
         extra: list[str] | None = None,
+        template_dir: Path | None = None,
     ) -> None:
         self.preset = preset
         self._tmp = tempfile.TemporaryDirectory(prefix="chemagent-serve-")
+        folder = template_dir or Path(self._tmp.name)
+        folder.mkdir(parents=True, exist_ok=True)
         self.command = vllm_command(
             preset,
             model,
@@ -112,7 +117,7 @@ class VLLMServer:
             port=port,
             tensor_parallel_size=tensor_parallel_size,
             python=python,
-            template_file=write_template(preset, Path(self._tmp.name)),
+            template_file=write_template(preset, folder),
             extra=extra,
         )
         self.url = f"http://{host}:{port}/v1"
