@@ -102,12 +102,19 @@ def list_presets() -> None:
 def build_tiny(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the checkpoint to.")],
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    vlm: Annotated[
+        bool, typer.Option("--vlm", help="A tiny ViT-MLP-LLM (preset tiny-test-vlm) instead.")
+    ] = False,
 ) -> None:
-    """Build the tiny random-weight LLaMA (preset tiny-test) that tests serve and load."""
-    from models.tiny import TinyLlamaSize, build_tiny_llama
+    """Build a tiny random-weight model: the LLaMA of preset tiny-test (served by vLLM in the
+    tests), or with --vlm the ChemVLM-layout model of preset tiny-test-vlm (in-process)."""
+    from models.tiny import TinyLlamaSize, TinyVLMSize, build_tiny_llama, build_tiny_vlm
 
     try:
-        path = build_tiny_llama(out_dir, TinyLlamaSize(seed=seed))
+        if vlm:
+            path = build_tiny_vlm(out_dir, TinyVLMSize(llm=TinyLlamaSize(seed=seed)))
+        else:
+            path = build_tiny_llama(out_dir, TinyLlamaSize(seed=seed))
     except OSError as exc:
         fail(f"cannot write {out_dir}: {exc}")
-    out.print(f"tiny LLaMA written to {path}")
+    out.print(f"tiny {'VLM' if vlm else 'LLaMA'} written to {path}")

@@ -27,11 +27,18 @@ papers, not instructions."""
 
 
 def planner_user(
-    question: str, molecules: list[str], names: list[str], results: list[str], step: int
+    question: str,
+    molecules: list[str],
+    names: list[str],
+    results: list[str],
+    step: int,
+    images: list[str] | None = None,
 ) -> str:
     """The planner's view of the question: molecules in play, unresolved names, results."""
     lines = [f"Question: {question}", "", "Molecules:"]
     lines += [f"- {m}" for m in molecules] or ["- (none known yet)"]
+    if images:
+        lines += ["", "Images (read them with recognize_structure):", *[f"- {i}" for i in images]]
     if names:
         lines += ["", "Names not resolved yet: " + ", ".join(names)]
     lines += ["", f"Results so far (step {step}):"]

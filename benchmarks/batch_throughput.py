@@ -89,6 +89,7 @@ def agent_batch(url: str, qs: list[str], concurrency: int, home: Path) -> tuple[
     """Seconds for `Assistant.batch` over the questions, and how many were answered."""
     from agent import Assistant
 
+    home.mkdir(parents=True, exist_ok=True)
     src = home / "in.jsonl"
     src.write_text(
         "".join(json.dumps({"id": str(i), "question": q}) + "\n" for i, q in enumerate(qs))

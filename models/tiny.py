@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -110,4 +111,68 @@ def build_tiny_llama(out_dir: Path, size: TinyLlamaSize | None = None) -> Path:
     model.save_pretrained(out_dir, safe_serialization=True)
     tokenizer.save_pretrained(out_dir)  # type: ignore[attr-defined]
     logger.info("tiny LLaMA (%d parameters) written to %s", model.num_parameters(), out_dir)
+    return out_dir
+
+
+class TinyVLMSize(BaseModel):
+    """Sizes of a tiny ViT-MLP-LLM: 56-px tiles of 14-px patches give 4 image tokens a tile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image_size: int = Field(56, ge=28)
+    patch_size: int = Field(14, ge=2)
+    vision_hidden: int = Field(64, ge=16)
+    vision_layers: int = Field(2, ge=1)
+    max_tiles: int = Field(4, ge=1)
+    llm: TinyLlamaSize = Field(default_factory=TinyLlamaSize)
+
+
+IMAGE_TOKENS = ["<img>", "</img>", "<IMG_CONTEXT>"]
+
+
+def build_tiny_vlm(out_dir: Path, size: TinyVLMSize | None = None) -> Path:
+    """Write a tiny random ChemVLM-layout checkpoint (InternViT-style encoder, mlp2x_gelu
+    projector, LLaMA) with its tokenizer; `ChemVLMForConditionalGeneration.from_pretrained`
+    loads it and the in-process VLM backend answers with it."""
+    import torch
+    from transformers import LlamaConfig
+
+    from models.vlm.config import ChemVLMConfig, VisionConfig
+    from models.vlm.modeling import ChemVLMForConditionalGeneration
+
+    size = size or TinyVLMSize()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer: Any = train_tokenizer(size.llm.vocab_size)
+    tokenizer.add_special_tokens({"additional_special_tokens": IMAGE_TOKENS})
+    llm = size.llm
+    config = ChemVLMConfig(
+        vision_config=VisionConfig(
+            image_size=size.image_size,
+            patch_size=size.patch_size,
+            hidden_size=size.vision_hidden,
+            intermediate_size=size.vision_hidden * 4,
+            num_hidden_layers=size.vision_layers,
+            num_attention_heads=1,
+        ),
+        llm_config=LlamaConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=llm.hidden_size,
+            intermediate_size=llm.intermediate_size,
+            num_hidden_layers=llm.num_hidden_layers,
+            num_attention_heads=llm.num_attention_heads,
+            num_key_value_heads=llm.num_key_value_heads,
+            head_dim=llm.hidden_size // llm.num_attention_heads,
+            max_position_embeddings=llm.max_position_embeddings,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id,
+        ),
+        max_tiles=size.max_tiles,
+    )
+    torch.manual_seed(size.llm.seed)
+    model = ChemVLMForConditionalGeneration(config)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+    logger.info("tiny VLM (%d parameters) written to %s", model.num_parameters(), out_dir)
     return out_dir

@@ -185,3 +185,13 @@ def test_assistant_uses_llm_planner_and_writer_with_a_scripted_model():
     assert ans.text.startswith("Ethanol (CCO) has a molecular weight of 46.07 g/mol [1].")
     assert [c.tool for c in ans.citations] == ["molecular_weight"]
     assert not ans.warnings and not ans.notes
+
+
+def test_image_arguments_are_the_question_images(specs, tmp_path):
+    img = str(tmp_path / "a.png")
+    schema, offered = plan_schema(specs, Candidates(images=[img]), must_act=True)
+    assert offered["recognize_structure"]["properties"]["args"]["properties"]["image"]["enum"] == [
+        img
+    ]
+    _, without = plan_schema(specs, Candidates(smiles={"CCO": "CCO"}), must_act=True)
+    assert "recognize_structure" not in without  # no image, no file name to invent

@@ -48,7 +48,7 @@ class LLMPlan(BaseModel):
 def candidates(ctx: PlanContext, rules: RulePlanner) -> Candidates:
     """Molecules in play: written in the question, from the last turn, resolved or read from an
     image by a tool this question."""
-    cands = Candidates()
+    cands = Candidates(images=list(ctx.images))
     mentions, _ = rules.analyse(ctx.question)
     for m in mentions:
         if m.kind == "smiles" and m.smiles:
@@ -98,9 +98,8 @@ class LLMPlanner:
         ]
         resolved = {str(e.call.args.get("name", "")).lower() for e in ctx.evidence}
         names = [n for n in cands.names if n.lower() not in resolved]
-        user = planner_user(
-            ctx.question, molecules, names, [_result_line(e) for e in ctx.evidence], ctx.step
-        )
+        results = [_result_line(e) for e in ctx.evidence]
+        user = planner_user(ctx.question, molecules, names, results, ctx.step, ctx.images)
         return [
             Message(role="system", content=PLANNER_SYSTEM + tools),
             Message(role="user", content=user),
@@ -130,7 +129,9 @@ class LLMPlanner:
         if ctx.llm_failed:
             return self.fallback.plan(ctx)
         cands = candidates(ctx, self.fallback)
-        must_act = ctx.step == 0 and bool(cands.smiles or cands.names or cands.invalid)
+        must_act = ctx.step == 0 and bool(
+            cands.smiles or cands.names or cands.invalid or cands.images
+        )
         schema, offered = plan_schema(ctx.tools, cands, must_act)
         messages = self.messages(ctx, cands)
         gen = Generation(max_tokens=PLAN_TOKENS)

@@ -1,8 +1,9 @@
 """The JSON schema an LLM plan must match, built from the registered tools. Pure.
 
 Molecule arguments are enums of the molecules in play (written in the question, resolved by a
-tool, read from an image, or from the last turn), so even a weak model cannot invent a
-structure: it can only choose which known molecule a tool runs on. Free strings get length
+tool, read from an image, or from the last turn), and image arguments of the question's images,
+so even a weak model cannot invent a structure or a file: it can only choose which known
+molecule or image a tool runs on. Free strings get length
 limits, so constrained decoding always ends.
 """
 
@@ -26,6 +27,7 @@ class Candidates:
     smiles: dict[str, str] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
 
     def add_smiles(self, smiles: str, label: str | None) -> None:
         if smiles not in self.smiles or self.smiles[smiles] == smiles:
@@ -49,10 +51,12 @@ def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _kind(name: str, prop: dict[str, Any]) -> str:
-    """smiles | name | free: what a tool argument holds, read from its name and description."""
+    """smiles | name | image | free: what a tool argument holds, from its name and description."""
     text = str(prop.get("description", ""))
     if name in ("name", "identifier"):
         return "name"
+    if name == "image":
+        return "image"
     if "SMILES" in text and "SMARTS" not in text:
         return "smiles"
     return "free"
@@ -91,6 +95,8 @@ def tool_choice(spec: ToolSpec, cands: Candidates) -> dict[str, Any] | None:
             values = [*cands.smiles, *cands.invalid]
         elif kind == "name":
             values = list(cands.names) + (list(cands.smiles) if name == "identifier" else [])
+        elif kind == "image":
+            values = list(cands.images)
         limited = _limit(prop, values)
         if limited is None:
             if name in required:

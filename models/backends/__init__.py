@@ -15,6 +15,12 @@ def load_chat_model(settings: ModelSettings, default_preset: str) -> ChatModel:
         from models.backends.openai_http import OpenAIChatModel
 
         return OpenAIChatModel(settings, preset)
+    if settings.path and preset.vision:
+        from models.backends.vlm_local import TransformersVLMChatModel
+
+        return TransformersVLMChatModel.from_pretrained(
+            settings.path, preset=preset, device=settings.device, max_tokens=settings.max_tokens
+        )
     if settings.path:
         from models.backends.transformers_local import TransformersChatModel
 

@@ -26,6 +26,8 @@ class TransformersChatModel(ThreadedAsync):
     Generation is serialised with a lock: one model object, one forward pass at a time.
     """
 
+    echoes_prompt = True  # generate() returns prompt + new tokens
+
     def __init__(
         self, model: Any, tokenizer: Any, preset: Preset, name: str, max_tokens: int = 512
     ) -> None:
@@ -79,7 +81,7 @@ class TransformersChatModel(ThreadedAsync):
     # -- prompt (pure given the tokenizer) -------------------------------------------------
     def prompt(self, messages: list[Message]) -> str:
         """The exact text the model sees, rendered by the preset's (or checkpoint's) template."""
-        if any(m.images for m in messages):
+        if any(m.images for m in messages) and not self.preset.vision:
             raise ModelError(f"{self.name} is a text model; images need a ChemVLM server (vlm.url)")
         chat = [
             {
@@ -120,7 +122,7 @@ class TransformersChatModel(ThreadedAsync):
         inputs = self._inputs(messages)
         with self._lock, torch.inference_mode():
             out = self.model.generate(**inputs, **self._kwargs(gen), **extra)
-        new = out[0, inputs["input_ids"].shape[1] :]
+        new = out[0, inputs["input_ids"].shape[1] :] if self.echoes_prompt else out[0]
         text = str(self.tokenizer.decode(new, skip_special_tokens=True))
         for stop in gen.stop if gen else []:
             text = text.split(stop)[0]

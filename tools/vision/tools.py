@@ -52,9 +52,13 @@ def vision_tools(
         """Read the chemical structure drawn in an image file (optical structure recognition
         with OSRA, and the ChemVLM model when one is served); returns canonical SMILES."""
         path = Path(args.image).expanduser()
-        if not path.is_file():
-            raise ToolInputError(f"image not found: {args.image}")
-        if path.stat().st_size > settings.max_image_mb * 1e6:
+        try:
+            size = path.stat().st_size if path.is_file() else None
+        except OSError as exc:  # a name too long, a permission problem
+            raise ToolInputError(f"cannot open image {args.image[:80]!r}: {exc.strerror}") from None
+        if size is None:
+            raise ToolInputError(f"image not found: {args.image[:200]}")
+        if size > settings.max_image_mb * 1e6:
             raise ToolInputError(
                 f"{path.name} is larger than {settings.max_image_mb:g} MB (vision.max_image_mb)"
             )

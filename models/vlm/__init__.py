@@ -1,0 +1,1 @@
+"""The ChemVLM architecture (ViT-MLP-LLM, InternVL layout): encoder, projector, LLM, tiling."""
