@@ -50,8 +50,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def planner_requests(url: str, qs: list[str], concurrency: int) -> float:
-    """Seconds to send every question's first planning request, `concurrency` at a time."""
+def planner_requests(
+    url: str, qs: list[str], concurrency: int, schema_on: bool = True
+) -> tuple[float, list[str]]:
+    """Seconds to send every question's first planning request, `concurrency` at a time, and
+    the replies. `schema_on=False` sends the same prompts as plain completions of 64 tokens."""
     from agent.deps import Deps
     from agent.planners.base import PlanContext
     from agent.planners.llm import LLMPlanner, candidates
@@ -69,20 +72,24 @@ def planner_requests(url: str, qs: list[str], concurrency: int) -> float:
         schema, _ = plan_schema(ctx.tools, cands, must_act=True)
         jobs.append((planner.messages(ctx, cands), schema))
 
-    async def run() -> None:
+    async def run() -> list[str]:
         gate = asyncio.Semaphore(concurrency)
 
-        async def one(msgs, schema) -> None:
+        async def one(msgs, schema) -> str:
             async with gate:
-                await planner.model.acomplete_json(msgs, schema, Generation(max_tokens=400))
+                if schema_on:
+                    return await planner.model.acomplete_json(
+                        msgs, schema, Generation(max_tokens=400)
+                    )
+                return await planner.model.acomplete(msgs, Generation(max_tokens=64))
 
-        await asyncio.gather(*(one(m, s) for m, s in jobs))
+        return await asyncio.gather(*(one(m, s) for m, s in jobs))
 
     t = time.perf_counter()
-    asyncio.run(run())
+    replies = asyncio.run(run())
     elapsed = time.perf_counter() - t
     deps.close()
-    return elapsed
+    return elapsed, replies
 
 
 def agent_batch(url: str, qs: list[str], concurrency: int, home: Path) -> tuple[float, int]:
@@ -129,15 +136,30 @@ def main() -> None:
             python=args.python,
             log_file=tmpdir / "vllm.log",
         ) as server:
+            from transformers import AutoTokenizer
+
+            tok = AutoTokenizer.from_pretrained(model)
+
+            def tokens(replies: list[str]) -> int:
+                return sum(len(tok(r, add_special_tokens=False)["input_ids"]) for r in replies)
+
             planner_requests(server.url, qs[:4], 4)  # warm-up
-            seq = planner_requests(server.url, qs, 1)
-            par = planner_requests(server.url, qs, args.concurrency)
-            print(f"planner requests, {len(qs)} questions:")
-            print(f"  sequential        {len(qs) / seq:7.2f} questions/s ({seq:.1f} s)")
-            print(
-                f"  {args.concurrency:2d} concurrent     {len(qs) / par:7.2f} questions/s ({par:.1f} s)"
-            )
-            print(f"  ratio             {seq / par:7.2f}x")
+            for title, on in (
+                ("planner requests (JSON schema, constrained decoding)", True),
+                ("the same prompts as plain completions (64 tokens, no schema)", False),
+            ):
+                seq, r1 = planner_requests(server.url, qs, 1, on)
+                par, r2 = planner_requests(server.url, qs, args.concurrency, on)
+                print(f"{title}, {len(qs)} questions:")
+                print(
+                    f"  sequential        {len(qs) / seq:7.2f} questions/s ({seq:.1f} s, "
+                    f"{tokens(r1) / seq:.0f} tokens/s)"
+                )
+                print(
+                    f"  {args.concurrency:2d} concurrent     {len(qs) / par:7.2f} questions/s "
+                    f"({par:.1f} s, {tokens(r2) / par:.0f} tokens/s)"
+                )
+                print(f"  ratio             {seq / par:7.2f}x")
             a_seq, n1 = agent_batch(server.url, qs, 1, tmpdir / "b1")
             a_par, n2 = agent_batch(server.url, qs, args.concurrency, tmpdir / "b16")
             print(f"whole agent (Assistant.batch, LLM planner + writer), {len(qs)} questions:")
