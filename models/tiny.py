@@ -81,19 +81,12 @@ def train_tokenizer(vocab_size: int) -> object:
     )
 
 
-def build_tiny_llama(out_dir: Path, size: TinyLlamaSize | None = None) -> Path:
-    """Write a tiny random LLaMA checkpoint (safetensors + tokenizer) that transformers loads
-    with `from_pretrained` and vLLM serves. Deterministic for a given `size.seed`."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+def llama_config(size: TinyLlamaSize, tokenizer: Any) -> Any:
+    """The LlamaConfig of `size` for `tokenizer` (vocabulary and special tokens)."""
+    from transformers import LlamaConfig
 
-    size = size or TinyLlamaSize()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tokenizer = train_tokenizer(size.vocab_size)
-    vocab = len(tokenizer)  # type: ignore[arg-type]
-    config = LlamaConfig(
-        vocab_size=vocab,
+    return LlamaConfig(
+        vocab_size=len(tokenizer),
         hidden_size=size.hidden_size,
         intermediate_size=size.intermediate_size,
         num_hidden_layers=size.num_hidden_layers,
@@ -101,15 +94,27 @@ def build_tiny_llama(out_dir: Path, size: TinyLlamaSize | None = None) -> Path:
         num_key_value_heads=size.num_key_value_heads,
         head_dim=size.hidden_size // size.num_attention_heads,
         max_position_embeddings=size.max_position_embeddings,
-        bos_token_id=tokenizer.bos_token_id,  # type: ignore[attr-defined]
-        eos_token_id=tokenizer.eos_token_id,  # type: ignore[attr-defined]
-        pad_token_id=tokenizer.pad_token_id,  # type: ignore[attr-defined]
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=False,
     )
+
+
+def build_tiny_llama(out_dir: Path, size: TinyLlamaSize | None = None) -> Path:
+    """Write a tiny random LLaMA checkpoint (safetensors + tokenizer) that transformers loads
+    with `from_pretrained` and vLLM serves. Deterministic for a given `size.seed`."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    size = size or TinyLlamaSize()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tokenizer: Any = train_tokenizer(size.vocab_size)
     torch.manual_seed(size.seed)
-    model = LlamaForCausalLM(config)
+    model = LlamaForCausalLM(llama_config(size, tokenizer))
     model.save_pretrained(out_dir, safe_serialization=True)
-    tokenizer.save_pretrained(out_dir)  # type: ignore[attr-defined]
+    tokenizer.save_pretrained(out_dir)
     logger.info("tiny LLaMA (%d parameters) written to %s", model.num_parameters(), out_dir)
     return out_dir
 
@@ -135,7 +140,6 @@ def build_tiny_vlm(out_dir: Path, size: TinyVLMSize | None = None) -> Path:
     projector, LLaMA) with its tokenizer; `ChemVLMForConditionalGeneration.from_pretrained`
     loads it and the in-process VLM backend answers with it."""
     import torch
-    from transformers import LlamaConfig
 
     from models.vlm.config import ChemVLMConfig, VisionConfig
     from models.vlm.modeling import ChemVLMForConditionalGeneration
@@ -145,7 +149,6 @@ def build_tiny_vlm(out_dir: Path, size: TinyVLMSize | None = None) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     tokenizer: Any = train_tokenizer(size.llm.vocab_size)
     tokenizer.add_special_tokens({"additional_special_tokens": IMAGE_TOKENS})
-    llm = size.llm
     config = ChemVLMConfig(
         vision_config=VisionConfig(
             image_size=size.image_size,
@@ -155,19 +158,7 @@ def build_tiny_vlm(out_dir: Path, size: TinyVLMSize | None = None) -> Path:
             num_hidden_layers=size.vision_layers,
             num_attention_heads=1,
         ),
-        llm_config=LlamaConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=llm.hidden_size,
-            intermediate_size=llm.intermediate_size,
-            num_hidden_layers=llm.num_hidden_layers,
-            num_attention_heads=llm.num_attention_heads,
-            num_key_value_heads=llm.num_key_value_heads,
-            head_dim=llm.hidden_size // llm.num_attention_heads,
-            max_position_embeddings=llm.max_position_embeddings,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
-        ),
+        llm_config=llama_config(size.llm, tokenizer),
         max_tiles=size.max_tiles,
     )
     torch.manual_seed(size.llm.seed)

@@ -20,6 +20,26 @@ from models.presets import Preset, get_preset
 logger = logging.getLogger(__name__)
 
 
+def checkpoint_folder(path: str | Path, build_hint: str) -> Path:
+    """`path` if it holds a Hugging Face checkpoint, else an error saying how to get one."""
+    folder = Path(path).expanduser()
+    if not (folder / "config.json").is_file():
+        raise ModelLoadError(
+            f"{folder} is not a Hugging Face checkpoint (no config.json); build a test model "
+            f"with `{build_hint}` or give the folder of real weights"
+        )
+    return folder
+
+
+def pick_device(device: str) -> str:
+    """`auto` -> cuda when a GPU is visible, else cpu."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 class TransformersChatModel(ThreadedAsync):
     """A causal LM and its tokenizer, prompted with the preset's dialogue format.
 
@@ -52,14 +72,8 @@ class TransformersChatModel(ThreadedAsync):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         preset = get_preset(preset) if isinstance(preset, str) else preset
-        folder = Path(path).expanduser()
-        if not (folder / "config.json").is_file():
-            raise ModelLoadError(
-                f"{folder} is not a Hugging Face checkpoint (no config.json); build the test "
-                "model with `chemagent model build-tiny DIR` or give the folder of real weights"
-            )
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        folder = checkpoint_folder(path, "chemagent model build-tiny DIR")
+        device = pick_device(device)
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)

@@ -7,7 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from models.backends.transformers_local import TransformersChatModel
+from models.backends.transformers_local import (
+    TransformersChatModel,
+    checkpoint_folder,
+    pick_device,
+)
 from models.chat import Generation, Message
 from models.errors import ModelLoadError
 from models.presets import Preset, get_preset
@@ -33,20 +37,13 @@ class TransformersVLMChatModel(TransformersChatModel):
         device: str = "auto",
         max_tokens: int = 512,
     ) -> TransformersVLMChatModel:
-        import torch
         from transformers import AutoTokenizer
 
         from models.vlm.modeling import ChemVLMForConditionalGeneration
 
         preset = get_preset(preset) if isinstance(preset, str) else preset
-        folder = Path(path).expanduser()
-        if not (folder / "config.json").is_file():
-            raise ModelLoadError(
-                f"{folder} is not a checkpoint (no config.json); build the test VLM with "
-                "`chemagent model build-tiny --vlm DIR`"
-            )
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        folder = checkpoint_folder(path, "chemagent model build-tiny --vlm DIR")
+        device = pick_device(device)
         try:
             tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
             model: Any = ChemVLMForConditionalGeneration.from_pretrained(folder)
