@@ -175,3 +175,20 @@ def test_llm_planner_without_a_model_is_a_clear_error():
 
     with pytest.raises(ValueError, match="CHEMAGENT_LLM_URL"):
         Assistant({"agent": {"planner": "llm"}})
+
+
+@pytest.mark.slow
+def test_setup_reports_the_model_servers(chemagent_home, monkeypatch):
+    from tests.conftest import run_cli
+
+    server = ScriptedHTTP([(200, chat_reply("ok"))])
+    try:
+        monkeypatch.setenv("CHEMAGENT_LLM_URL", server.url)
+        monkeypatch.setenv("CHEMAGENT_VLM_URL", f"http://127.0.0.1:{free_port()}/v1")
+        r = run_cli("setup", env_home=chemagent_home)
+    finally:
+        server.close()
+    assert r.returncode == 0, r.stderr
+    assert f"LLM            scripted at {server.url}: reachable" in r.stdout
+    assert "VLM" in r.stdout and "not answering (cannot reach the model server" in r.stdout
+    assert "OSRA           ok (OSRA 2." in r.stdout

@@ -26,9 +26,10 @@ def osra_path(exe: str) -> str:
 
 
 def osra_version(exe: str = "osra") -> str:
-    """OSRA's version line, e.g. 'OSRA 2.1.3'."""
+    """'OSRA 2.1.3' (from `osra --version`, which prints '/usr/bin/osra  version: 2.1.3')."""
     out = subprocess.run([osra_path(exe), "--version"], capture_output=True, text=True, timeout=30)
-    return (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else ""
+    text = (out.stdout or out.stderr).strip()
+    return "OSRA " + text.split("version:")[-1].strip() if "version:" in text else text
 
 
 def recognise(image: Path, exe: str = "osra", timeout_s: float = 60.0) -> list[str]:
