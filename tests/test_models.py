@@ -192,3 +192,13 @@ def test_setup_reports_the_model_servers(chemagent_home, monkeypatch):
     assert f"LLM            scripted at {server.url}: reachable" in r.stdout
     assert "VLM" in r.stdout and "not answering (cannot reach the model server" in r.stdout
     assert "OSRA           ok (OSRA 2." in r.stdout
+
+
+def test_a_folder_without_a_checkpoint_is_a_clear_error(tmp_path):
+    from models.backends import load_chat_model
+    from models.errors import ModelLoadError
+
+    with pytest.raises(ModelLoadError, match="no config.json.*build-tiny"):
+        load_chat_model(ModelSettings(path=tmp_path), "tiny-test")
+    with pytest.raises(ModelLoadError, match="build-tiny --vlm"):
+        load_chat_model(ModelSettings(path=tmp_path, preset="tiny-test-vlm"), "tiny-test-vlm")
