@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli_common import ConfigOpt, err, fail, out
-from agent.cli_models import model_app, serve
+from agent.cli_models import NO_LLM, NO_VLM, model_app, model_status, serve
 
 app = typer.Typer(
     name="chemagent",
@@ -241,31 +241,8 @@ def setup(config: ConfigOpt = None, home: HomeOpt = None) -> None:
         out.print(f"OSRA           ok ({osra_version(settings.vision.osra)})")
     except ToolError as exc:
         out.print(f"OSRA           [yellow]unavailable[/]: {escape(str(exc))}")
-    out.print(f"LLM            {escape(_model_status(settings.llm, NO_LLM))}")
-    out.print(f"VLM            {escape(_model_status(settings.vlm, NO_VLM))}")
-
-
-NO_LLM = "none configured (rule planner and templates; set CHEMAGENT_LLM_URL)"
-NO_VLM = "none configured (images are read by OSRA; set CHEMAGENT_VLM_URL for ChemVLM)"
-
-
-def _model_status(cfg: Any, none: str) -> str:
-    """One line on a configured model: where, and whether it answers (servers only)."""
-    if cfg.url:
-        from models.backends.openai_http import OpenAIChatModel
-        from models.errors import ModelError
-        from models.presets import get_preset
-
-        client = OpenAIChatModel(cfg.model_copy(update={"retries": 0}), get_preset("tiny-test"))
-        try:
-            return f"{client.model} at {client.base}: reachable"
-        except ModelError as exc:
-            return f"{cfg.url}: not answering ({exc})"
-        finally:
-            client.close()
-    if cfg.path:
-        return f"{cfg.path} (loaded in-process when the assistant starts)"
-    return none
+    out.print(f"LLM            {escape(model_status(settings.llm, NO_LLM))}")
+    out.print(f"VLM            {escape(model_status(settings.vlm, NO_VLM))}")
 
 
 @app.command()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -118,3 +118,26 @@ def build_tiny(
     except OSError as exc:
         fail(f"cannot write {out_dir}: {exc}")
     out.print(f"tiny {'VLM' if vlm else 'LLaMA'} written to {path}")
+
+
+NO_LLM = "none configured (rule planner and templates; set CHEMAGENT_LLM_URL)"
+NO_VLM = "none configured (images are read by OSRA; set CHEMAGENT_VLM_URL for ChemVLM)"
+
+
+def model_status(cfg: Any, none: str) -> str:
+    """One line on a configured model: where, and whether it answers (servers only)."""
+    if cfg.url:
+        from models.backends.openai_http import OpenAIChatModel
+        from models.errors import ModelError
+        from models.presets import get_preset
+
+        client = OpenAIChatModel(cfg.model_copy(update={"retries": 0}), get_preset("tiny-test"))
+        try:
+            return f"{client.model} at {client.base}: reachable"
+        except ModelError as exc:
+            return f"{cfg.url}: not answering ({exc})"
+        finally:
+            client.close()
+    if cfg.path:
+        return f"{cfg.path} (loaded in-process when the assistant starts)"
+    return none
