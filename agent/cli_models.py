@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import signal
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,21 +62,32 @@ def serve(
     if dry_run:
         out.print(escape(shlex.join(server.command)), soft_wrap=True)
         return
+    # vLLM runs in its own session: SIGTERM must stop it too, not just Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     err.print(f"starting vLLM for {p.name} (log: {server.log_file}) ...")
     server.start()
     try:
         url = server.wait_ready(timeout)
+        out.print(f"serving {p.name} at {url}")
+        out.print(
+            f"use it with: CHEMAGENT_LLM_URL={url} CHEMAGENT_LLM_PRESET={p.name} chemagent chat"
+        )
+        while server.process is not None and server.process.poll() is None:
+            time.sleep(1.0)
     except ModelError as exc:
         server.stop()
         fail(str(exc))
-    out.print(f"serving {p.name} at {url}")
-    out.print(f"use it with: CHEMAGENT_LLM_URL={url} CHEMAGENT_LLM_PRESET={p.name} chemagent chat")
-    try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
     except KeyboardInterrupt:
-        pass
+        err.print("stopping vLLM ...")
     finally:
         server.stop()
+    code = server.process.returncode if server.process is not None else 0
+    if code not in (0, -signal.SIGTERM, -signal.SIGKILL):
+        fail(f"vLLM exited with code {code}; see {server.log_file}", code=1)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 @model_app.command("presets")

@@ -161,3 +161,60 @@ def test_server_killed_mid_conversation_keeps_the_thread(tiny_model, tmp_path):
     assert "20.2" in second.text  # TPSA of phenol, from the rule planner's call
     assert [h["question"] for h in history] == [QUESTION, "What is the TPSA of c1ccccc1O?"]
     json.dumps(second.model_dump())  # the answer is still a complete, serialisable object
+
+
+def test_serve_command_prints_the_endpoint_and_stops_vllm_on_sigterm(tiny_model, tmp_path):
+    import os
+    import queue
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    import httpx
+
+    from tests.conftest import ROOT
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "agent", "serve", "--preset", "tiny-test",
+            "--model", str(tiny_model), "--python", vllm_python(), "--port", str(port),
+            "--log", str(tmp_path / "vllm.log"),
+        ],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout], daemon=True).start()
+    try:
+        seen = ""
+        while "chemagent chat" not in seen:
+            seen += lines.get(timeout=240)
+        url = f"http://127.0.0.1:{port}/v1"
+        assert url in seen and f"CHEMAGENT_LLM_URL={url}" in seen
+        assert httpx.get(url + "/models").json()["data"][0]["id"] == "tiny-test"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:  # let the command stop its vLLM before giving up on it
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    with pytest.raises(httpx.ConnectError):  # vLLM went down with the command
+        httpx.get(url + "/models", timeout=5)
+
+
+def test_serve_reports_a_vllm_that_dies_while_starting(tmp_path, chemagent_home):
+    from tests.conftest import run_cli
+
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    r = run_cli(
+        "serve", "--preset", "tiny-test", "--model", str(empty), "--python", vllm_python(),
+        "--port", str(free_port()), env_home=chemagent_home, timeout=240,
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert "vLLM exited with code" in r.stderr and "before it was ready" in r.stderr
