@@ -48,7 +48,7 @@ class BatchReport(BaseModel):
     out_path: str
 
 
-def _read_done(out_path: Path) -> set[str]:
+def read_done(out_path: Path) -> set[str]:
     """Ids answered in a previous run; repairs a torn last line left by a kill."""
     if not out_path.exists():
         return set()
@@ -124,7 +124,7 @@ def run_batch(
 
     items, bad = read_items(in_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    done = _read_done(out_path)
+    done = read_done(out_path)
     todo = [it for it in items if str(it.id) not in done]
     lock = threading.Lock()
     counts = {"answered": 0, "failed": 0}

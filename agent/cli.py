@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent.cli_common import ConfigOpt, err, fail, out
+from agent.cli_eval import eval_command
 from agent.cli_models import NO_LLM, NO_VLM, model_app, model_status, serve
 
 app = typer.Typer(
@@ -328,6 +329,7 @@ from agent.cli_index import index_app  # noqa: E402  (the group lives in its own
 app.add_typer(index_app, name="index")
 app.add_typer(model_app, name="model")
 app.command()(serve)
+app.command("eval")(eval_command)
 
 train_app = typer.Typer(help="Train the models the agent uses.", no_args_is_help=True)
 app.add_typer(train_app, name="train")

@@ -1,0 +1,201 @@
+"""Systems under test: a tool, the raw chemistry LLM, or the whole agent.
+
+`tool:NAME` runs the project's own tool on the example's input (OSRA on images, RDKit on SMILES,
+OPSIN on names, the property predictors on molecules): the baseline a model has to beat.
+`model` sends the task's dialogue to the LLM configured in the settings (`model:URL` or
+`model:PATH` name one directly). `agent` asks the whole assistant.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Protocol
+
+from evals.tasks.base import Example, Task
+
+
+class SystemError_(ValueError):
+    """A system that cannot run this task, or is not configured."""
+
+
+class System(Protocol):
+    name: str
+
+    def prepare(self, examples: list[Example]) -> None: ...
+
+    def predict(self, example: Example) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class _Base:
+    name = ""
+
+    def prepare(self, examples: list[Example]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class OsraSystem(_Base):
+    name = "tool:osra"
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+
+    def predict(self, example: Example) -> str:
+        from tools.vision.osra import recognise
+
+        found = recognise(Path(example.images[0]), self.settings.vision.osra, 60.0)
+        return found[0] if found else ""
+
+
+class RDKitFormulaSystem(_Base):
+    name = "tool:rdkit"
+
+    def predict(self, example: Example) -> str:
+        from rdkit import Chem
+        from rdkit.Chem.rdMolDescriptors import CalcMolFormula
+
+        mol = Chem.MolFromSmiles(example.input or "")
+        return CalcMolFormula(mol) if mol is not None else ""
+
+
+class OpsinSystem(_Base):
+    """Names -> structures with OPSIN, all names of a run in one JVM."""
+
+    name = "tool:opsin"
+
+    def __init__(self, settings: Any, want_formula: bool) -> None:
+        self.settings = settings
+        self.want_formula = want_formula
+        self.parsed: dict[str, str] = {}
+
+    def prepare(self, examples: list[Example]) -> None:
+        from tools.names.opsin import Opsin
+
+        n = self.settings.names
+        names = [e.input for e in examples if e.input]
+        results = Opsin(n.java, n.opsin_jar, max(n.opsin_timeout_s, 300.0)).parse(names)
+        self.parsed = {name: r.smiles or "" for name, r in zip(names, results, strict=True)}
+
+    def predict(self, example: Example) -> str:
+        smiles = self.parsed.get(example.input or "", "")
+        if not self.want_formula or not smiles:
+            return smiles
+        from rdkit import Chem
+        from rdkit.Chem.rdMolDescriptors import CalcMolFormula
+
+        mol = Chem.MolFromSmiles(smiles)
+        return CalcMolFormula(mol) if mol is not None else ""
+
+
+# The ChemDFM files name clintox's two tasks by group; the predictor names them by column.
+_CLINTOX = {"clintox-FDA": "FDA_APPROVED", "clintox-tox": "CT_TOX"}
+
+
+class PredictorSystem(_Base):
+    """The shipped property predictors: P(yes) for the task's endpoint."""
+
+    name = "tool:predict"
+
+    def __init__(self, settings: Any, endpoint: str) -> None:
+        from tools.predict.model import load_model
+
+        self.model = load_model(endpoint, settings.predictors_dir)
+        self.settings = settings
+
+    def predict(self, example: Example) -> str:
+        pred = self.model.predict(example.input or "", self.settings.chem, domain=False)
+        column = _CLINTOX.get(example.group or "")
+        for t in pred.tasks:
+            if column is None or t.column == column:
+                # clintox's CT_TOX is "failed for toxicity": the question asks the same thing
+                return f"{t.probability:.6f}"
+        raise SystemError_(f"no task {column} in the {self.model.card.endpoint} model")
+
+
+class ModelSystem(_Base):
+    """The task's own dialogue, sent to a chat model (greedy, as the authors evaluated)."""
+
+    def __init__(self, model: Any, label: str, max_tokens: int = 256) -> None:
+        self.model = model
+        self.name = label
+        self.max_tokens = max_tokens
+
+    def predict(self, example: Example) -> str:
+        from models.chat import Generation, ImagePart, Message
+
+        msgs = [Message.model_validate(m) for m in example.messages]
+        if example.images:
+            msgs[-1].images = [ImagePart(path=p) for p in example.images]
+        return str(self.model.complete(msgs, Generation(max_tokens=self.max_tokens)))
+
+    def close(self) -> None:
+        self.model.close()
+
+
+_FORMULA_LINE = re.compile(r"molecular formula:\s*(\S+)")
+
+
+class AgentSystem(_Base):
+    """The whole assistant; SMILES answers come from the molecules it reports."""
+
+    name = "agent"
+
+    def __init__(self, settings: Any, task: Task) -> None:
+        from agent.api import Assistant
+
+        self.assistant = Assistant(settings)
+        self.task = task
+
+    def predict(self, example: Example) -> str:
+        ans = self.assistant.ask(example.messages[-1]["content"], example.images or None)
+        if self.task.output == "smiles" and ans.molecules:
+            return ans.molecules[-1].smiles
+        if self.task.output == "formula" and (m := _FORMULA_LINE.search(ans.text)):
+            return m.group(1)
+        return ans.text
+
+    def close(self) -> None:
+        self.assistant.close()
+
+
+def get_system(spec: str, task: Task, settings: Any) -> System:
+    """The system `spec` names, for `task`; a clear error when they do not fit together."""
+    kind, _, arg = spec.partition(":")
+    if kind == "tool":
+        if arg == "osra" and task.name.startswith("ocsr"):
+            return OsraSystem(settings)
+        if arg == "rdkit" and task.name == "smiles-to-formula":
+            return RDKitFormulaSystem()
+        if arg == "opsin" and task.name in ("iupac-to-smiles", "iupac-to-formula"):
+            return OpsinSystem(settings, want_formula=task.name == "iupac-to-formula")
+        if arg == "predict" and task.name.startswith("property-"):
+            return PredictorSystem(settings, task.name.removeprefix("property-"))
+        raise SystemError_(
+            f"{spec} does not apply to {task.name}; tool systems: tool:osra (ocsr-*), "
+            "tool:rdkit (smiles-to-formula), tool:opsin (iupac-to-*), tool:predict (property-*)"
+        )
+    if kind == "model":
+        from models.backends import load_chat_model
+
+        cfg = settings.llm
+        if arg.startswith("http"):
+            cfg = cfg.model_copy(update={"url": arg})
+        elif arg:
+            cfg = cfg.model_copy(update={"url": None, "path": Path(arg)})
+        if task.name.startswith("ocsr"):
+            cfg = settings.vlm if not arg else cfg
+        if not cfg.configured:
+            raise SystemError_(
+                "no model configured: use model:URL, model:PATH, or set CHEMAGENT_LLM_URL"
+            )
+        default = "chemvlm-8b" if task.name.startswith("ocsr") else "chemdfm-v1.5-8b"
+        model = load_chat_model(cfg, default)
+        return ModelSystem(model, f"model:{getattr(model, 'name', arg)}")
+    if kind == "agent":
+        return AgentSystem(settings, task)
+    raise SystemError_(f"unknown system {spec!r}; use tool:NAME, model[:URL|PATH] or agent")

@@ -1,0 +1,24 @@
+"""Benchmark tasks by name (`chemagent eval --list`)."""
+
+from __future__ import annotations
+
+from evals.tasks.base import Task
+from evals.tasks.chemdfm import chemdfm_tasks
+from evals.tasks.ocsr import OCSRTask
+
+
+class UnknownTask(ValueError):
+    """A task name that is not registered."""
+
+
+def all_tasks() -> dict[str, Task]:
+    tasks: dict[str, Task] = {t.name: t for t in chemdfm_tasks()}
+    tasks["ocsr-uob"] = OCSRTask()
+    return tasks
+
+
+def get_task(name: str) -> Task:
+    try:
+        return all_tasks()[name]
+    except KeyError:
+        raise UnknownTask(f"unknown task {name!r}; `chemagent eval --list` lists them") from None

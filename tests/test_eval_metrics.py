@@ -1,0 +1,73 @@
+"""Metrics on hand-worked cases: stereo, salts, fragments, invalid input, formulas."""
+
+from __future__ import annotations
+
+import pytest
+
+from evals import metrics as m
+
+
+def test_smiles_match_is_canonical_and_strict_about_stereo():
+    assert m.smiles_match("OCC", "CCO")
+    assert m.smiles_match("C1=CC=CC=C1", "c1ccccc1")  # kekulé vs aromatic
+    assert not m.smiles_match("C[C@H](N)C(=O)O", "C[C@@H](N)C(=O)O")  # L- vs D-alanine
+    assert not m.smiles_match("CC(N)C(=O)O", "C[C@@H](N)C(=O)O")  # stereo missing is wrong
+    assert not m.smiles_match("C1CC", "C1CC")  # invalid counts as wrong, even if equal text
+    assert not m.smiles_match("", "CCO")
+
+
+def test_salts_and_fragments():
+    # a salt is not the free base...
+    assert not m.smiles_match("CC(=O)[O-].[Na+]", "CC(=O)O")
+    # ...but reaction prediction accepts the product among the predicted fragments
+    assert m.product_match("CC(=O)OCC.O", "CCOC(C)=O")
+    assert not m.product_match("CCO.O", "CCOC(C)=O")
+
+
+def test_reactant_sets_ignore_order():
+    assert m.reactant_set_match("CCO.CC(=O)O", ["CC(=O)O", "OCC"])
+    assert m.reactant_set_match("OCC.CC(O)=O", ["CC(=O)O.CCO"])
+    assert not m.reactant_set_match("CCO", ["CC(=O)O", "CCO"])
+    assert not m.reactant_set_match("CCO.C1CC", ["CCO"])
+
+
+def test_inchi_match_tautomer_free_comparison():
+    assert m.inchi_match("Oc1ccccn1", "O=c1cccc[nH]1")  # 2-hydroxypyridine / 2-pyridone
+    assert not m.inchi_match("not a smiles", "CCO")
+
+
+def test_tanimoto_values():
+    assert m.tanimoto("CCO", "OCC") == 1.0
+    assert m.tanimoto("CCO", "xyz") == 0.0
+    # Morgan r=2 environments (duplicate atom sets dropped, as RDKit does):
+    # ethanol CCO: r0 CH3, CH2, OH; r1 CH3-CH2, CH3-CH2-O, CH2-OH -> 6 bits
+    # propanol CCCO: r0 the same 3; r1 CH3-CH2, C-CH2-C, C-CH2-O, CH2-OH; r2 the whole molecule
+    #   (the other radius-2 sets repeat radius-1 sets) -> 8 bits
+    # shared: the 3 atoms + CH3-CH2 + CH2-OH = 5, so 5 / (6 + 8 - 5) = 5/9
+    assert m.tanimoto("CCO", "CCCO") == pytest.approx(5 / 9)
+    for fp in ("maccs", "rdk", "morgan"):
+        assert m.tanimoto("c1ccccc1O", "c1ccccc1O", fp) == 1.0
+    with pytest.raises(ValueError):
+        m.tanimoto("C", "C", "ecfp9")
+
+
+def test_formulas_in_any_order():
+    assert m.formula_match("C9H8O4", "C9H8O4")
+    assert m.formula_match("H8C9O4", "C9H8O4")
+    assert not m.formula_match("C9H8O3", "C9H8O4")
+    assert not m.formula_match("aspirin", "C9H8O4")
+    assert m.formula_counts("CH4") == {"C": 1, "H": 4}
+    # charged species, as RDKit's CalcMolFormula and the ChemDFM references write them
+    assert m.formula_match("C17H24N5O4+", "C17H24N5O4+")
+    assert not m.formula_match("C17H24N5O4", "C17H24N5O4+")
+    assert m.formula_counts("SO4-2") == {"S": 1, "O": 4, "charge": -2}
+
+
+def test_reply_parsing():
+    assert (
+        m.yes_no("Yes, it does.") == "Yes" and m.yes_no(" no") == "No" and m.yes_no("Maybe") is None
+    )
+    assert m.first_letter("B. because") == "B" and m.first_letter("(C)") == "C"
+    assert m.first_letter("The answer is A") is None  # first-letter scoring, as SciEval does
+    assert m.first_answer("Answer: CCO\nbecause...") == "CCO"
+    assert m.levenshtein("kitten", "sitting") == 3

@@ -1,0 +1,122 @@
+"""The evaluation harness end to end: tasks load the shared sets in the authors' format, tool
+and model systems run, predictions resume, and scores match hand-counted answers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rdkit import Chem
+from rdkit.Chem import Draw
+
+from evals.runner import predictions_path, run_task
+from evals.systems import SystemError_, get_system
+from evals.tasks import all_tasks, get_task
+from tests.conftest import run_cli, shared_data
+from tests.llm_servers import ScriptedHTTP, chat_reply
+
+CHEMDFM = "eval/chemdfm/ChemLLMBench_eval_data"
+
+
+@pytest.fixture
+def settings():
+    from agent.settings import get_settings
+
+    return get_settings()
+
+
+@pytest.mark.parametrize("name", sorted(all_tasks()))
+def test_every_task_loads_its_examples(name):
+    task = get_task(name)
+    data = shared_data() / ("ocsr/UOB" if name.startswith("ocsr") else CHEMDFM)
+    examples = task.examples(data)
+    assert examples and len({e.id for e in examples}) == len(examples)
+    assert examples[0].messages[-1]["role"] == "user"
+    assert examples[0].reference not in (None, "", [])
+
+
+def test_few_shot_tasks_are_dialogues_as_the_authors_built_them():
+    ex = get_task("yield-bh").examples(shared_data() / CHEMDFM)[0]
+    raw = json.loads((shared_data() / CHEMDFM / "ReactionPredictionandRetrosynthesis/BH.jsonl")
+                     .read_text().splitlines()[0])  # fmt: skip
+    shots = raw["few_shots_examples"]
+    assert len(ex.messages) == 2 + 2 * len(shots) + 1
+    assert ex.messages[1] == {"role": "assistant", "content": "OK."}
+    assert ex.messages[3]["content"] == shots[0]["assistant"].strip()
+    assert ex.messages[-1]["content"] == raw["input_format"].format(raw["input"].strip())
+
+
+def test_ocsr_with_osra_on_a_users_own_folder(tmp_path, settings):
+    folder = tmp_path / "mine"
+    (folder / "img").mkdir(parents=True)
+    rows = ["image_path,SMILES"]
+    for i, smi in enumerate(["c1ccccc1O", "CC(=O)Nc1ccc(O)cc1"]):
+        Draw.MolToFile(Chem.MolFromSmiles(smi), str(folder / f"img/{i}.png"), size=(400, 400))
+        rows.append(f"img/{i}.png,{smi}")
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    task = get_task("ocsr-uob")
+    result = run_task(
+        task, get_system("tool:osra", task, settings), task.examples(folder), tmp_path
+    )
+    assert result.n == 2 and result.metrics["inchi_accuracy"] == 1.0
+
+
+def test_a_killed_run_resumes_without_redoing_examples(tmp_path, settings):
+    task = get_task("smiles-to-formula")
+    examples = task.examples(shared_data() / CHEMDFM)
+    system = get_system("tool:rdkit", task, settings)
+    first = run_task(task, system, examples[:3], tmp_path)
+    path = predictions_path(tmp_path, task.name, system.name)
+    with path.open("a") as fh:
+        fh.write('{"id": "smiles-to-formula-3", "ok": tr')  # torn by a kill
+    second = run_task(task, system, examples[:5], tmp_path)
+    lines = path.read_text().splitlines()
+    assert first.n == 3 and second.n == 5 and len(lines) == 5  # 3 kept + 2 new, torn line cut
+    assert second.metrics["accuracy"] == 1.0
+
+
+def test_scores_of_a_model_that_always_says_yes(tmp_path, settings):
+    """A real HTTP chat server answering "Yes": accuracy is the share of Yes labels, 92 of 152
+    for BACE (MANIFEST), and ROC-AUC is 0.5 (no ranking)."""
+    server = ScriptedHTTP([(200, chat_reply("Yes"))])
+    try:
+        task = get_task("property-bace")
+        system = get_system(f"model:{server.url}", task, settings)
+        result = run_task(task, system, task.examples(shared_data() / CHEMDFM), tmp_path, 8)
+    finally:
+        server.close()
+    assert result.n == 152 and result.failed == 0
+    assert result.metrics["accuracy"] == pytest.approx(92 / 152)
+    assert result.metrics["roc_auc"] == pytest.approx(0.5)
+    # the request carried the authors' prompt, ending with the molecule
+    assert server.requests[0]["messages"][-1]["content"].rstrip().endswith("BACE-1 Inhibit:")
+
+
+def test_a_tool_that_does_not_fit_the_task_says_which_do(settings):
+    with pytest.raises(SystemError_, match="tool:osra \\(ocsr-\\*\\)"):
+        get_system("tool:osra", get_task("smiles-to-formula"), settings)
+    with pytest.raises(SystemError_, match="no model configured"):
+        get_system("model", get_task("smiles-to-formula"), settings)
+
+
+@pytest.mark.slow
+def test_cli_eval_ocsr_with_osra_prints_json(tmp_path, chemagent_home):
+    r = run_cli(
+        "eval", "ocsr-uob", "--system", "tool:osra", "--limit", "5", "--json",
+        "--out", str(tmp_path), env_home=chemagent_home,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    (res,) = json.loads(r.stdout)
+    assert res["task"] == "ocsr-uob" and res["n"] == 5 and res["failed"] == 0
+    assert res["metrics"]["inchi_accuracy"] >= 0.8
+    assert (tmp_path / "report.md").is_file()
+    listed = run_cli("eval", "--list", env_home=chemagent_home)
+    assert "retrosynthesis" in listed.stdout and "ocsr-uob" in listed.stdout
+
+
+def test_predictors_on_the_property_sets(tmp_path, settings):
+    task = get_task("property-clintox")
+    system = get_system("tool:predict", task, settings)
+    result = run_task(task, system, task.examples(shared_data() / CHEMDFM), tmp_path)
+    assert result.failed <= 3  # a few ClinTox SMILES do not parse in RDKit
+    assert 0.7 < result.metrics["roc_auc"] <= 1.0
