@@ -120,3 +120,33 @@ def test_predictors_on_the_property_sets(tmp_path, settings):
     result = run_task(task, system, task.examples(shared_data() / CHEMDFM), tmp_path)
     assert result.failed <= 3  # a few ClinTox SMILES do not parse in RDKit
     assert 0.7 < result.metrics["roc_auc"] <= 1.0
+
+
+@pytest.fixture(scope="module")
+def tiny_llm(tmp_path_factory):
+    from models.tiny import build_tiny_llama
+
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-eval"))
+
+
+@pytest.mark.slow
+def test_every_task_runs_against_the_tiny_model(tiny_llm, tmp_path, settings):
+    """Plumbing: each task's prompts go through a real (random) model and get scored; nonsense
+    scores zero instead of crashing, and a text model given images fails that example clearly."""
+    from evals.systems import ModelSystem
+    from models.backends.transformers_local import TransformersChatModel
+
+    system = ModelSystem(TransformersChatModel.from_pretrained(tiny_llm), "model:tiny", 24)
+    for name, task in all_tasks().items():
+        data = shared_data() / ("ocsr/UOB" if name.startswith("ocsr") else CHEMDFM)
+        result = run_task(task, system, task.examples(data)[:2], tmp_path)
+        assert result.n == 2, name
+        if name.startswith("ocsr"):
+            assert result.failed == 2  # a text model cannot take images, and says so
+            rec = json.loads(
+                predictions_path(tmp_path, name, system.name).read_text().splitlines()[0]
+            )
+            assert "text model" in rec["error"]
+        else:
+            assert result.failed == 0, name
+            assert all(0.0 <= v <= 1.0 for k, v in result.metrics.items()), (name, result.metrics)
