@@ -55,19 +55,22 @@ def eval_command(
     except (ConfigFileError, UnknownTask) as exc:
         fail(str(exc))
     results: list[RunResult] = []
+    problems: list[str] = []
     for task in chosen:
         try:
             examples = task.examples(data)[:limit]
             sysm = get_system(system, task, settings)
         except (FileNotFoundError, ValueError, SystemError_, ModelError, ToolError) as exc:
-            fail(f"{task.name}: {exc}")
+            problems.append(f"{task.name}: {exc}")  # the other tasks still run
+            err.print(f"[red]{escape(problems[-1])}[/]")
+            continue
         try:
             err.print(f"{task.name}: {len(examples)} examples, system {sysm.name}")
             results.append(run_task(task, sysm, examples, out_dir, concurrency))
-        except ToolError as exc:
-            fail(f"{task.name}: {exc}")
         finally:
             sysm.close()
+    if not results:
+        fail("; ".join(problems))
     report = markdown(results)
     (out_dir / "report.md").write_text(report, "utf-8")
     (out_dir / "report.json").write_text(as_json(results), "utf-8")
@@ -76,3 +79,5 @@ def eval_command(
     else:
         out.print(escape(report))
     err.print(f"predictions and report in {out_dir}")
+    if problems:
+        raise typer.Exit(1)

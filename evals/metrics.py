@@ -136,3 +136,30 @@ def first_answer(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     line = re.sub(r"^(answer|completion|smiles|formula)\s*[:：]\s*", "", line, flags=re.I)
     return line.strip().strip("`'\". ")
+
+
+def corpus_bleu(
+    references: Sequence[Sequence[str]], hypotheses: Sequence[Sequence[str]], max_n: int = 4
+) -> float:
+    """Corpus BLEU (Papineni et al.): clipped n-gram precisions pooled over the corpus,
+    geometric mean for n = 1..max_n with uniform weights, times the brevity penalty. Tokens are
+    whatever the caller splits into (MolT5 uses SMILES characters); one reference each."""
+    import math
+    from collections import Counter
+
+    matched = [0] * max_n
+    total = [0] * max_n
+    hyp_len = ref_len = 0
+    for ref, hyp in zip(references, hypotheses, strict=True):
+        hyp_len += len(hyp)
+        ref_len += len(ref)
+        for n in range(1, max_n + 1):
+            h = Counter(tuple(hyp[i : i + n]) for i in range(len(hyp) - n + 1))
+            r = Counter(tuple(ref[i : i + n]) for i in range(len(ref) - n + 1))
+            matched[n - 1] += sum(min(c, r[g]) for g, c in h.items())
+            total[n - 1] += max(len(hyp) - n + 1, 0)
+    if hyp_len == 0 or any(m == 0 for m in matched):
+        return 0.0
+    log_p = sum(math.log(m / t) for m, t in zip(matched, total, strict=True)) / max_n
+    bp = 1.0 if hyp_len > ref_len else math.exp(1 - ref_len / hyp_len)
+    return float(bp * math.exp(log_p))

@@ -68,8 +68,15 @@ def run_task(
             pred = system.predict(ex)
         except Exception as exc:  # one bad example must not stop the run
             logger.warning("%s %s failed: %s", task.name, ex.id, exc)
-            return {"id": ex.id, "ok": False, "group": ex.group, "error": f"{exc}"[:500]}
+            return {
+                "id": ex.id,
+                "ok": False,
+                "group": ex.group,
+                "reference": ex.reference,
+                "error": f"{exc}"[:500],
+            }
         rec = {"id": ex.id, "ok": True, "group": ex.group, "prediction": pred}
+        rec["reference"] = ex.reference
         rec["scores"] = task.score(pred, ex)
         return rec
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from evals import metrics as m
@@ -71,3 +73,12 @@ def test_reply_parsing():
     assert m.first_letter("The answer is A") is None  # first-letter scoring, as SciEval does
     assert m.first_answer("Answer: CCO\nbecause...") == "CCO"
     assert m.levenshtein("kitten", "sitting") == 3
+
+
+def test_corpus_bleu_hand_worked():
+    # identical corpora: every precision 1, no brevity penalty
+    assert m.corpus_bleu([list("CCOC(=O)C")], [list("CCOC(=O)C")]) == pytest.approx(1.0)
+    # hypothesis "ab" vs reference "abc", bigrams only: p1 = 2/2, p2 = 1/1; brevity
+    # penalty exp(1 - 3/2)
+    assert m.corpus_bleu([list("abc")], [list("ab")], max_n=2) == pytest.approx(math.exp(-0.5))
+    assert m.corpus_bleu([list("abc")], [list("xyz")]) == 0.0

@@ -149,4 +149,30 @@ def test_every_task_runs_against_the_tiny_model(tiny_llm, tmp_path, settings):
             assert "text model" in rec["error"]
         else:
             assert result.failed == 0, name
-            assert all(0.0 <= v <= 1.0 for k, v in result.metrics.items()), (name, result.metrics)
+            bounded = {k: v for k, v in result.metrics.items() if k != "levenshtein"}
+            assert all(0.0 <= v <= 1.0 for v in bounded.values()), (name, result.metrics)
+
+
+def test_design_scores_follow_molt5():
+    """Exact by InChI, fingerprint similarity over valid answers only, BLEU over the corpus."""
+    task = get_task("molecule-design")
+    exs = task.examples(shared_data() / CHEMDFM)[:2]
+    ref0 = exs[0].reference[0]
+    preds = [ref0, "C1CC("]  # right, and not a molecule
+    records = [
+        {
+            "id": e.id,
+            "ok": True,
+            "prediction": p,
+            "reference": e.reference,
+            "scores": task.score(p, e),
+        }
+        for e, p in zip(exs, preds, strict=True)
+    ]
+    s = task.summarize(records)
+    assert s["exact"] == 0.5 and s["valid"] == 0.5
+    assert s["morgan_tanimoto"] == 1.0 and s["maccs_tanimoto"] == 1.0  # the invalid one is left out
+    assert s["levenshtein"] == pytest.approx(
+        (0 + __import__("evals.metrics").metrics.levenshtein("C1CC(", exs[1].reference[0])) / 2
+    )
+    assert 0 < s["bleu"] < 1

@@ -47,7 +47,19 @@ def shared_data() -> Path:
     return Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
-def mean_scores(records: list[dict[str, Any]]) -> dict[str, float]:
-    """The mean of every per-example metric; failed predictions count as 0."""
+def mean_scores(
+    records: list[dict[str, Any]], over_present: tuple[str, ...] = ()
+) -> dict[str, float]:
+    """The mean of every per-example metric. Failed predictions count as 0, except for the
+    keys in `over_present`, averaged only where they were computed (e.g. similarity of valid
+    molecules) or dropped when none was."""
     keys = sorted({k for r in records for k in r.get("scores", {})})
-    return {k: float(np.mean([r.get("scores", {}).get(k, 0.0) for r in records])) for k in keys}
+    out = {}
+    for k in keys:
+        if k in over_present:
+            vals = [r["scores"][k] for r in records if k in r.get("scores", {})]
+            if vals:
+                out[k] = float(np.mean(vals))
+        else:
+            out[k] = float(np.mean([r.get("scores", {}).get(k, 0.0) for r in records]))
+    return out
