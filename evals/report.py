@@ -21,9 +21,13 @@ def markdown(results: Sequence[RunResult]) -> str:
     for r in results:
         shown = ", ".join(f"{k} {v:.3f}" for k, v in sorted(r.metrics.items()))
         lines.append(f"| {r.task} | {r.system} | {r.n} | {r.failed} | {shown} |")
-    props = [r for r in results if r.task.startswith("property-") and "roc_auc" in r.metrics]
+    props = [
+        r
+        for r in results
+        if r.task.split("-")[0] in ("property", "moleculenet") and "roc_auc" in r.metrics
+    ]
     if props:
-        eps = [r.task.removeprefix("property-") for r in props]
+        eps = [r.task.split("-", 1)[1] for r in props]
         lines += ["", "ROC-AUC x100 beside the ChemDFM paper's table:", ""]
         lines.append("| model | " + " | ".join(eps) + " |")
         lines.append("|---" * (len(eps) + 1) + "|")

@@ -8,6 +8,7 @@ OPSIN on names, the property predictors on molecules): the baseline a model has 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any, Protocol
@@ -101,14 +102,17 @@ class PredictorSystem(_Base):
 
     name = "tool:predict"
 
-    def __init__(self, settings: Any, endpoint: str) -> None:
+    def __init__(self, settings: Any, endpoint: str, all_tasks: bool = False) -> None:
         from tools.predict.model import load_model
 
         self.model = load_model(endpoint, settings.predictors_dir)
         self.settings = settings
+        self.all_tasks = all_tasks
 
     def predict(self, example: Example) -> str:
         pred = self.model.predict(example.input or "", self.settings.chem, domain=False)
+        if self.all_tasks:  # MoleculeNet: every task's probability, in the endpoint's order
+            return json.dumps([t.probability for t in pred.tasks])
         column = _CLINTOX.get(example.group or "")
         for t in pred.tasks:
             if column is None or t.column == column:
@@ -175,9 +179,17 @@ def get_system(spec: str, task: Task, settings: Any) -> System:
             return OpsinSystem(settings, want_formula=task.name == "iupac-to-formula")
         if arg == "predict" and task.name.startswith("property-"):
             return PredictorSystem(settings, task.name.removeprefix("property-"))
+        if arg == "predict" and task.name.startswith("moleculenet-"):
+            return PredictorSystem(settings, task.name.removeprefix("moleculenet-"), True)
         raise SystemError_(
             f"{spec} does not apply to {task.name}; tool systems: tool:osra (ocsr-*), "
-            "tool:rdkit (smiles-to-formula), tool:opsin (iupac-to-*), tool:predict (property-*)"
+            "tool:rdkit (smiles-to-formula), tool:opsin (iupac-to-*), "
+            "tool:predict (property-*, moleculenet-*)"
+        )
+    if kind in ("model", "agent") and task.name.startswith("moleculenet-"):
+        raise SystemError_(
+            f"{task.name} scores probabilities for every task (tool:predict); for a language "
+            f"model or the agent use property-{task.name.removeprefix('moleculenet-')}"
         )
     if kind == "model":
         from models.backends import load_chat_model

@@ -16,6 +16,16 @@ from tests.conftest import run_cli, shared_data
 from tests.llm_servers import ScriptedHTTP, chat_reply
 
 CHEMDFM = "eval/chemdfm/ChemLLMBench_eval_data"
+FOLDERS = {
+    "ocsr": "ocsr/UOB",
+    "moleculenet": "moleculenet/chemprop_2019",
+    "scieval": "eval/scieval",
+    "pubmedqa": "eval/pubmedqa",
+}
+
+
+def data_for(name: str):
+    return shared_data() / FOLDERS.get(name.split("-")[0], CHEMDFM)
 
 
 @pytest.fixture
@@ -28,8 +38,7 @@ def settings():
 @pytest.mark.parametrize("name", sorted(all_tasks()))
 def test_every_task_loads_its_examples(name):
     task = get_task(name)
-    data = shared_data() / ("ocsr/UOB" if name.startswith("ocsr") else CHEMDFM)
-    examples = task.examples(data)
+    examples = task.examples(data_for(name))
     assert examples and len({e.id for e in examples}) == len(examples)
     assert examples[0].messages[-1]["role"] == "user"
     assert examples[0].reference not in (None, "", [])
@@ -138,8 +147,9 @@ def test_every_task_runs_against_the_tiny_model(tiny_llm, tmp_path, settings):
 
     system = ModelSystem(TransformersChatModel.from_pretrained(tiny_llm), "model:tiny", 24)
     for name, task in all_tasks().items():
-        data = shared_data() / ("ocsr/UOB" if name.startswith("ocsr") else CHEMDFM)
-        result = run_task(task, system, task.examples(data)[:2], tmp_path)
+        if name.startswith("moleculenet-"):
+            continue  # probabilities from tool:predict only (see the next test)
+        result = run_task(task, system, task.examples(data_for(name))[:2], tmp_path)
         assert result.n == 2, name
         if name.startswith("ocsr"):
             assert result.failed == 2  # a text model cannot take images, and says so
@@ -176,3 +186,45 @@ def test_design_scores_follow_molt5():
         (0 + __import__("evals.metrics").metrics.levenshtein("C1CC(", exs[1].reference[0])) / 2
     )
     assert 0 < s["bleu"] < 1
+
+
+def test_moleculenet_tasks_score_the_predictors_on_the_scaffold_test_split(tmp_path, settings):
+    """The shipped BACE model's card records its test ROC-AUC; the task must reproduce it."""
+    from tools.predict.model import load_model
+
+    task = get_task("moleculenet-bace")
+    result = run_task(
+        task,
+        get_system("tool:predict", task, settings),
+        task.examples(data_for(task.name)),
+        tmp_path,
+    )
+    assert result.n == 152  # OGB's BACE scaffold test split
+    card = load_model("bace").card
+    assert result.metrics["roc_auc"] == pytest.approx(card.test_roc_auc, abs=2e-3)
+    with pytest.raises(SystemError_, match="property-bace"):
+        get_system("agent", task, settings)
+
+
+def test_scieval_and_pubmedqa_scoring():
+    sci = get_task("scieval-chemistry")
+    exs = sci.examples(data_for(sci.name))
+    mc = next(e for e in exs if str(e.group).startswith("multiple-choice"))
+    fill = next(e for e in exs if str(e.group).startswith("filling"))
+    right = mc.reference[0]
+    assert sci.score(f"{right}. because", mc)["accuracy"] == 1.0
+    assert sci.score(f"The answer is {right}", mc)["accuracy"] == 0.0  # first character only
+    assert sci.score(f"I would use {fill.reference[0]} here", fill)["accuracy"] == 1.0
+    assert len(exs) == 798
+    pq = get_task("pubmedqa")
+    qs = pq.examples(data_for(pq.name))
+    assert len(qs) == 500
+    recs = [
+        {"prediction": "yes", "reference": "yes"},
+        {"prediction": "Maybe.", "reference": "no"},
+        {"prediction": "no", "reference": "no"},
+        {"prediction": "unsure", "reference": "maybe"},
+    ]
+    s = pq.summarize(recs)
+    # accuracy 2/4; F1 yes 1, no 2/3 (tp 1, fn 1), maybe 0 (fp 1, fn 1) -> macro (1 + 2/3) / 3
+    assert s["accuracy"] == 0.5 and s["macro_f1"] == pytest.approx((1 + 2 / 3) / 3)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from evals.tasks.base import Task
 from evals.tasks.chemdfm import chemdfm_tasks
+from evals.tasks.moleculenet import MoleculeNetTask
 from evals.tasks.ocsr import OCSRTask
+from evals.tasks.pubmedqa import PubMedQATask
+from evals.tasks.scieval import SciEvalTask
 
 
 class UnknownTask(ValueError):
@@ -13,7 +16,13 @@ class UnknownTask(ValueError):
 
 def all_tasks() -> dict[str, Task]:
     tasks: dict[str, Task] = {t.name: t for t in chemdfm_tasks()}
-    tasks["ocsr-uob"] = OCSRTask()
+    more: list[Task] = [
+        *(MoleculeNetTask(ep) for ep in ("bace", "bbbp", "clintox", "hiv", "tox21")),
+        OCSRTask(),
+        SciEvalTask(),
+        PubMedQATask(),
+    ]
+    tasks.update((t.name, t) for t in more)
     return tasks
 
 
