@@ -163,3 +163,40 @@ def corpus_bleu(
     log_p = sum(math.log(m / t) for m, t in zip(matched, total, strict=True)) / max_n
     bp = 1.0 if hyp_len > ref_len else math.exp(1 - ref_len / hyp_len)
     return float(bp * math.exp(log_p))
+
+
+_WORDS = re.compile(r"\w+|[^\w\s]")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word and punctuation tokens (MolT5 tokenises with SciBERT's vocabulary,
+    which cannot be downloaded here; on these descriptions the two differ only in rare
+    subwords)."""
+    return _WORDS.findall(text.lower())
+
+
+def _f1(overlap: int, n_ref: int, n_hyp: int) -> float:
+    if overlap == 0:
+        return 0.0
+    p, r = overlap / n_hyp, overlap / n_ref
+    return 2 * p * r / (p + r)
+
+
+def rouge_n(ref: Sequence[str], hyp: Sequence[str], n: int) -> float:
+    """ROUGE-N F-measure of one pair of token lists."""
+    from collections import Counter
+
+    r = Counter(tuple(ref[i : i + n]) for i in range(len(ref) - n + 1))
+    h = Counter(tuple(hyp[i : i + n]) for i in range(len(hyp) - n + 1))
+    return _f1(sum((r & h).values()), sum(r.values()), sum(h.values()))
+
+
+def rouge_l(ref: Sequence[str], hyp: Sequence[str]) -> float:
+    """ROUGE-L F-measure: longest common subsequence."""
+    prev = [0] * (len(hyp) + 1)
+    for a in ref:
+        cur = [0]
+        for j, b in enumerate(hyp, 1):
+            cur.append(prev[j - 1] + 1 if a == b else max(prev[j], cur[j - 1]))
+        prev = cur
+    return _f1(prev[-1], len(ref), len(hyp))

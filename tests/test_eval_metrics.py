@@ -82,3 +82,16 @@ def test_corpus_bleu_hand_worked():
     # penalty exp(1 - 3/2)
     assert m.corpus_bleu([list("abc")], [list("ab")], max_n=2) == pytest.approx(math.exp(-0.5))
     assert m.corpus_bleu([list("abc")], [list("xyz")]) == 0.0
+
+
+def test_rouge_hand_worked():
+    ref = ["the", "cat", "sat", "on", "the", "mat"]
+    hyp = ["the", "cat", "on", "the", "mat"]
+    # unigrams: overlap the, cat, on, the, mat = 5; P 5/5, R 5/6 -> F 10/11
+    assert m.rouge_n(ref, hyp, 1) == pytest.approx(10 / 11)
+    # bigrams: ref {the cat, cat sat, sat on, on the, the mat}, hyp {the cat, cat on, on the,
+    # the mat}: overlap 3, P 3/4, R 3/5 -> F 2/3
+    assert m.rouge_n(ref, hyp, 2) == pytest.approx(2 / 3)
+    # LCS "the cat on the mat" = 5 -> same as ROUGE-1 here
+    assert m.rouge_l(ref, hyp) == pytest.approx(10 / 11)
+    assert m.words("It is a beta-lactam.") == ["it", "is", "a", "beta", "-", "lactam", "."]

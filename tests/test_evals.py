@@ -21,6 +21,7 @@ FOLDERS = {
     "moleculenet": "moleculenet/chemprop_2019",
     "scieval": "eval/scieval",
     "pubmedqa": "eval/pubmedqa",
+    "llmbench": "eval/chemllmbench/data",
 }
 
 
@@ -228,3 +229,33 @@ def test_scieval_and_pubmedqa_scoring():
     s = pq.summarize(recs)
     # accuracy 2/4; F1 yes 1, no 2/3 (tp 1, fn 1), maybe 0 (fp 1, fn 1) -> macro (1 + 2/3) / 3
     assert s["accuracy"] == 0.5 and s["macro_f1"] == pytest.approx((1 + 2 / 3) / 3)
+
+
+def _score_all(task, answer: str) -> dict[str, float]:
+    exs = task.examples(data_for(task.name))
+    recs = [
+        {"id": e.id, "ok": True, "group": e.group, "prediction": answer, "reference": e.reference,
+         "scores": task.score(answer, e)}
+        for e in exs
+    ]  # fmt: skip
+    return task.summarize(recs)
+
+
+def test_llmbench_scoring_against_counts_in_the_manifest():
+    # BACE_test.csv: 36 positives of 100, so answering "Yes" to everything is 36% right
+    assert _score_all(get_task("llmbench-bace"), "Yes")["accuracy"] == pytest.approx(0.36)
+    # BH yield: 20 Yes / 80 No
+    assert _score_all(get_task("llmbench-yield-bh"), "No")["accuracy"] == pytest.approx(0.80)
+
+
+def test_selection_scorers_use_the_yield_ranking():
+    lig = get_task("llmbench-ligand-selection")
+    ex = lig.examples(data_for(lig.name))[0]
+    ranked = ex.reference
+    assert lig.score(ranked[0], ex)["accuracy"] == 1.0
+    assert lig.score(ranked[len(ranked) // 2 - 1], ex)["accuracy"] == 1.0  # still the top half
+    assert lig.score(ranked[-1], ex)["accuracy"] == 0.0
+    sol = get_task("llmbench-solvent-selection")
+    ex = sol.examples(data_for(sol.name))[0]
+    assert sol.score(ex.reference[0], ex)["accuracy"] == 1.0
+    assert sol.score(ex.reference[1], ex)["accuracy"] == 0.0  # only the best counts

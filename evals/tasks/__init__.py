@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from evals.tasks.base import Task
 from evals.tasks.chemdfm import chemdfm_tasks
+from evals.tasks.chemllmbench import llmbench_tasks
 from evals.tasks.moleculenet import MoleculeNetTask
 from evals.tasks.ocsr import OCSRTask
 from evals.tasks.pubmedqa import PubMedQATask
@@ -17,6 +18,7 @@ class UnknownTask(ValueError):
 def all_tasks() -> dict[str, Task]:
     tasks: dict[str, Task] = {t.name: t for t in chemdfm_tasks()}
     more: list[Task] = [
+        *llmbench_tasks(),
         *(MoleculeNetTask(ep) for ep in ("bace", "bbbp", "clintox", "hiv", "tox21")),
         OCSRTask(),
         SciEvalTask(),

@@ -58,6 +58,7 @@ class ChemDFMTask:
     file: str
     output: Output
     description: str
+    kind: str = ""  # the scorer, when not named by the task (ChemLLMBench's twins of these)
 
     def examples(self, data_dir: Path | None = None) -> list[Example]:
         path = (Path(data_dir) if data_dir else shared_data() / ROOT) / self.file
@@ -77,9 +78,17 @@ class ChemDFMTask:
             for i, it in enumerate(items)
         ]
 
+    @property
+    def scorer(self) -> str:
+        return self.kind or self.name
+
     def score(self, prediction: str, example: Example) -> dict[str, float]:
         ref = example.reference
         answer = metrics.first_answer(prediction)
+        if self.scorer in ("top1", "top-half"):
+            ranked = list(ref)  # candidates by measured yield, best first
+            keep = ranked[:1] if self.scorer == "top1" else ranked[: max(1, len(ranked) // 2)]
+            return {"accuracy": float(any(metrics.smiles_match(answer, c) for c in keep))}
         if self.output == "yesno":
             label = 1.0 if str(ref).strip().lower() == "yes" else 0.0
             prob = _probability(prediction)
@@ -89,7 +98,15 @@ class ChemDFMTask:
                 "p_yes": -1.0 if prob is None else prob,
                 "label": label,
             }
-        if self.name == "molecule-design":
+        if self.scorer == "molecule-captioning":
+            r = metrics.words(str(ref[0] if isinstance(ref, list) else ref))
+            h = metrics.words(prediction)
+            return {
+                "rouge_1": metrics.rouge_n(r, h, 1),
+                "rouge_2": metrics.rouge_n(r, h, 2),
+                "rouge_l": metrics.rouge_l(r, h),
+            }
+        if self.scorer == "molecule-design":
             # MolT5's metrics as ChemLLMBench uses them: exact = same InChI; fingerprint
             # similarity only over valid predictions (absent keys), BLEU over the corpus.
             ref = str(ref[0] if isinstance(ref, list) else ref)
@@ -120,12 +137,12 @@ class ChemDFMTask:
         if self.output == "choice":
             ok = any(a == answer or metrics.smiles_match(answer, a) for a in ref)
             return {"accuracy": float(ok)}
-        if self.name == "reaction-prediction":
+        if self.scorer == "reaction-prediction":
             return {"accuracy": float(metrics.product_match(answer, str(ref)))}
         raise ValueError(f"{self.name}: no scorer for output {self.output!r}")
 
     def summarize(self, records: list[dict[str, Any]]) -> dict[str, float]:
-        if self.name == "molecule-design":
+        if self.scorer == "molecule-design":
             out = mean_scores(
                 records, over_present=("maccs_tanimoto", "rdk_tanimoto", "morgan_tanimoto")
             )
@@ -133,6 +150,13 @@ class ChemDFMTask:
             refs = [str(r["reference"][0]) for r in records]
             hyps = [metrics.first_answer(r.get("prediction", "")) for r in records]
             out["bleu"] = metrics.corpus_bleu([list(x) for x in refs], [list(x) for x in hyps])
+            return out
+        if self.scorer == "molecule-captioning":  # MolT5: corpus BLEU-2/4 and mean ROUGE
+            out = mean_scores(records)
+            ref_words = [metrics.words(str(r["reference"][0])) for r in records]
+            hyp_words = [metrics.words(r.get("prediction", "")) for r in records]
+            out["bleu_2"] = metrics.corpus_bleu(ref_words, hyp_words, max_n=2)
+            out["bleu_4"] = metrics.corpus_bleu(ref_words, hyp_words, max_n=4)
             return out
         out = mean_scores(records)
         out.pop("p_yes", None)
@@ -183,6 +207,8 @@ def chemdfm_tasks() -> list[ChemDFMTask]:
                     "SMILES -> IUPAC name (exact string; case/space-insensitive beside it)"),
         ChemDFMTask("molecule-design", "text_based_molecule_design.jsonl", "smiles",
                     "description -> SMILES (InChI exact, BLEU, Levenshtein, validity, Tanimoto)"),
+        ChemDFMTask("molecule-captioning", f"{mr}/molecule_captioning.jsonl", "text",
+                    "SMILES -> description (corpus BLEU-2/4, ROUGE-1/2/L; no METEOR)"),
         ChemDFMTask("reaction-prediction", f"{rx}/reaction_prediction.jsonl", "text",
                     "reactants -> product (any-fragment canonical match)"),
         ChemDFMTask("retrosynthesis", f"{rx}/retro_synthesis.jsonl", "reactants",
