@@ -32,7 +32,7 @@ def eval_command(
 ) -> None:
     """Run benchmark tasks against a system; a rerun resumes from the predictions file."""
     from agent.settings import ConfigFileError, get_settings
-    from evals.report import as_json, markdown
+    from evals.report import as_json, markdown, plot
     from evals.runner import RunResult, run_task
     from evals.systems import SystemError_, get_system
     from evals.tasks import UnknownTask, all_tasks, get_task
@@ -74,6 +74,8 @@ def eval_command(
     report = markdown(results)
     (out_dir / "report.md").write_text(report, "utf-8")
     (out_dir / "report.json").write_text(as_json(results), "utf-8")
+    if (png := plot(results, out_dir / "report.png")) is not None:
+        err.print(f"plot: {png}")
     if json_out:
         sys.stdout.write(as_json(results) + "\n")
     else:

@@ -121,6 +121,24 @@ class PredictorSystem(_Base):
         raise SystemError_(f"no task {column} in the {self.model.card.endpoint} model")
 
 
+class LiteratureSystem(_Base):
+    """The literature index of the settings (`chemagent index add`), hybrid search, top 10."""
+
+    name = "tool:search_literature"
+
+    def __init__(self, settings: Any) -> None:
+        from tools.literature.index import LiteratureIndex
+
+        self.index = LiteratureIndex(settings.literature_dir, settings.literature)
+
+    def predict(self, example: Example) -> str:
+        hits = self.index.search_many([example.input or ""], k=10)[0]
+        return json.dumps([{"doc_id": h.doc_id, "text": h.text} for h in hits])
+
+    def close(self) -> None:
+        self.index.close()
+
+
 class ModelSystem(_Base):
     """The task's own dialogue, sent to a chat model (greedy, as the authors evaluated)."""
 
@@ -179,34 +197,43 @@ def get_system(spec: str, task: Task, settings: Any) -> System:
             return OpsinSystem(settings, want_formula=task.name == "iupac-to-formula")
         if arg == "predict" and task.name.startswith("property-"):
             return PredictorSystem(settings, task.name.removeprefix("property-"))
+        if arg == "search_literature" and task.name == "literature-recall":
+            return LiteratureSystem(settings)
         if arg == "predict" and task.name.startswith("moleculenet-"):
             return PredictorSystem(settings, task.name.removeprefix("moleculenet-"), True)
         raise SystemError_(
             f"{spec} does not apply to {task.name}; tool systems: tool:osra (ocsr-*), "
             "tool:rdkit (smiles-to-formula), tool:opsin (iupac-to-*), "
-            "tool:predict (property-*, moleculenet-*)"
+            "tool:predict (property-*, moleculenet-*), tool:search_literature (literature-recall)"
         )
     if kind in ("model", "agent") and task.name.startswith("moleculenet-"):
         raise SystemError_(
             f"{task.name} scores probabilities for every task (tool:predict); for a language "
             f"model or the agent use property-{task.name.removeprefix('moleculenet-')}"
         )
+    if kind in ("model", "agent") and task.name == "literature-recall":
+        raise SystemError_(
+            "literature-recall scores retrieved passages: use tool:search_literature"
+        )
     if kind == "model":
         from models.backends import load_chat_model
+        from models.presets import presets
 
-        cfg = settings.llm
-        if arg.startswith("http"):
+        vision = task.name.startswith("ocsr")
+        cfg = settings.vlm if vision else settings.llm
+        if arg in presets():  # model:PRESET -> the configured server, prompted as that preset
+            cfg = cfg.model_copy(update={"preset": arg})
+        elif arg.startswith("http"):
             cfg = cfg.model_copy(update={"url": arg})
         elif arg:
             cfg = cfg.model_copy(update={"url": None, "path": Path(arg)})
-        if task.name.startswith("ocsr"):
-            cfg = settings.vlm if not arg else cfg
         if not cfg.configured:
+            where = "CHEMAGENT_VLM_URL" if vision else "CHEMAGENT_LLM_URL"
             raise SystemError_(
-                "no model configured: use model:URL, model:PATH, or set CHEMAGENT_LLM_URL"
+                f"no model configured: use model:URL or model:PATH, or set {where} "
+                "(model:PRESET then names how that server's model is prompted)"
             )
-        default = "chemvlm-8b" if task.name.startswith("ocsr") else "chemdfm-v1.5-8b"
-        model = load_chat_model(cfg, default)
+        model = load_chat_model(cfg, "chemvlm-8b" if vision else "chemdfm-v1.5-8b")
         return ModelSystem(model, f"model:{getattr(model, 'name', arg)}")
     if kind == "agent":
         return AgentSystem(settings, task)

@@ -22,6 +22,7 @@ FOLDERS = {
     "scieval": "eval/scieval",
     "pubmedqa": "eval/pubmedqa",
     "llmbench": "eval/chemllmbench/data",
+    "literature": "literature/chemrxivquest",
 }
 
 
@@ -102,6 +103,29 @@ def test_scores_of_a_model_that_always_says_yes(tmp_path, settings):
     assert server.requests[0]["messages"][-1]["content"].rstrip().endswith("BACE-1 Inhibit:")
 
 
+@pytest.mark.parametrize(
+    ("task_name", "tool", "floor"),
+    [("smiles-to-formula", "tool:rdkit", 1.0), ("iupac-to-formula", "tool:opsin", 0.8)],
+)
+def test_tool_systems_smoke(task_name, tool, floor, tmp_path, settings):
+    task = get_task(task_name)
+    result = run_task(
+        task, get_system(tool, task, settings), task.examples(data_for(task_name))[:5], tmp_path
+    )
+    assert result.n == 5 and result.metrics["accuracy"] >= floor
+
+
+def test_model_preset_names_how_the_configured_server_is_prompted(settings):
+    server = ScriptedHTTP([(200, chat_reply("C2H6O"))])
+    try:
+        llm = settings.llm.model_copy(update={"url": server.url})
+        system = get_system("model:chemdfm-v1.0-13b", get_task("smiles-to-formula"),
+                            settings.model_copy(update={"llm": llm}))  # fmt: skip
+        assert system.model.preset.name == "chemdfm-v1.0-13b"
+    finally:
+        server.close()
+
+
 def test_a_tool_that_does_not_fit_the_task_says_which_do(settings):
     with pytest.raises(SystemError_, match="tool:osra \\(ocsr-\\*\\)"):
         get_system("tool:osra", get_task("smiles-to-formula"), settings)
@@ -148,12 +172,12 @@ def test_every_task_runs_against_the_tiny_model(tiny_llm, tmp_path, settings):
 
     system = ModelSystem(TransformersChatModel.from_pretrained(tiny_llm), "model:tiny", 24)
     for name, task in all_tasks().items():
-        if name.startswith("moleculenet-"):
-            continue  # probabilities from tool:predict only (see the next test)
-        result = run_task(task, system, task.examples(data_for(name))[:2], tmp_path)
-        assert result.n == 2, name
+        if name.startswith("moleculenet-") or name == "literature-recall":
+            continue  # tool:predict / tool:search_literature only (tests below)
+        result = run_task(task, system, task.examples(data_for(name))[:5], tmp_path)
+        assert result.n == 5, name
         if name.startswith("ocsr"):
-            assert result.failed == 2  # a text model cannot take images, and says so
+            assert result.failed == 5  # a text model cannot take images, and says so
             rec = json.loads(
                 predictions_path(tmp_path, name, system.name).read_text().splitlines()[0]
             )
@@ -259,3 +283,54 @@ def test_selection_scorers_use_the_yield_ranking():
     ex = sol.examples(data_for(sol.name))[0]
     assert sol.score(ex.reference[0], ex)["accuracy"] == 1.0
     assert sol.score(ex.reference[1], ex)["accuracy"] == 0.0  # only the best counts
+
+
+@pytest.mark.slow
+def test_literature_recall_over_a_small_real_index(tmp_path, settings):
+    """Index the papers of the first questions (real MiniLM, FAISS, FTS5), run the task, and
+    check its recall against evals.retrieval's rule applied directly to the same search."""
+    from evals.retrieval import first_hit_rank, load_questions
+    from tools.literature.index import LiteratureIndex
+
+    folder = data_for("literature-recall")
+    task = get_task("literature-recall")
+    examples = task.examples(folder)[:6]
+    docs = sorted({e.reference["doc_id"] for e in examples})
+    settings = settings.model_copy(
+        update={
+            "literature": settings.literature.model_copy(update={"index_dir": tmp_path / "idx"})
+        }
+    )
+    with LiteratureIndex(settings.literature_dir, settings.literature) as index:
+        index.add([folder / "full-text" / d for d in docs])
+        direct = [
+            first_hit_rank(q, [(h.doc_id, h.text) for h in hits])
+            for q, hits in zip(
+                load_questions(folder / "questions.dev.csv")[:6],
+                index.search_many([e.input for e in examples], k=10),
+                strict=True,
+            )
+        ]
+    result = run_task(
+        task, get_system("tool:search_literature", task, settings), examples, tmp_path
+    )
+    assert result.n == 6 and result.failed == 0
+    want = sum(r is not None and r <= 5 for r in direct) / 6
+    assert result.metrics["recall@5"] == pytest.approx(want)
+    with pytest.raises(SystemError_, match="tool:search_literature"):
+        get_system("agent", task, settings)
+
+
+def test_report_plot_only_where_there_is_an_roc_auc(tmp_path):
+    from evals.report import markdown, plot
+    from evals.runner import RunResult
+
+    roc = RunResult(task="moleculenet-bace", system="tool:predict", n=152, failed=0,
+                    metrics={"roc_auc": 0.833}, predictions="x")  # fmt: skip
+    other = RunResult(task="smiles-to-formula", system="tool:rdkit", n=100, failed=0,
+                      metrics={"accuracy": 1.0}, predictions="y")  # fmt: skip
+    assert plot([other], tmp_path / "none.png") is None and not (tmp_path / "none.png").exists()
+    png = plot([roc, other], tmp_path / "r.png")
+    assert png is not None and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = markdown([roc, other])
+    assert "| ours (tool:predict) | 83.3 |" in table and "| ChemDFM-13B | 78.4 |" in table

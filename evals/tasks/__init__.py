@@ -5,6 +5,7 @@ from __future__ import annotations
 from evals.tasks.base import Task
 from evals.tasks.chemdfm import chemdfm_tasks
 from evals.tasks.chemllmbench import llmbench_tasks
+from evals.tasks.literature import LiteratureRecallTask
 from evals.tasks.moleculenet import MoleculeNetTask
 from evals.tasks.ocsr import OCSRTask
 from evals.tasks.pubmedqa import PubMedQATask
@@ -23,6 +24,7 @@ def all_tasks() -> dict[str, Task]:
         OCSRTask(),
         SciEvalTask(),
         PubMedQATask(),
+        LiteratureRecallTask(),
     ]
     tasks.update((t.name, t) for t in more)
     return tasks

@@ -1,0 +1,62 @@
+"""Literature evidence recall on ChemRxivQuest's dev questions (the rule in evals/retrieval.py):
+a question is found at k when one of the top-k passages comes from its paper and holds at least
+half of the evidence's words. Run it with `tool:search_literature` over an index of the papers
+(`chemagent index add ../shared/data/literature/chemrxivquest/full-text`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from evals.retrieval import EvidenceQuestion, first_hit_rank, load_questions, recall_at
+from evals.tasks.base import Example, Output, shared_data
+
+K = 10
+
+
+class LiteratureRecallTask:
+    name: str = "literature-recall"
+    description: str = "ChemRxivQuest dev (641): evidence recall@1/5/10 (tool:search_literature)"
+    output: Output = "text"
+
+    def examples(self, data_dir: Path | None = None) -> list[Example]:
+        folder = Path(data_dir) if data_dir else shared_data() / "literature" / "chemrxivquest"
+        path = folder / "questions.dev.csv"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: give --data the chemrxivquest folder")
+        return [
+            Example(
+                id=f"{self.name}-{i}",
+                messages=[{"role": "user", "content": q.question}],
+                input=q.question,
+                reference={"doc_id": q.doc_id, "evidence": list(q.evidence)},
+            )
+            for i, q in enumerate(load_questions(path))
+        ]
+
+    @staticmethod
+    def rank(prediction: str, example: Example) -> int | None:
+        ref = example.reference
+        q = EvidenceQuestion(str(example.input), ref["doc_id"], tuple(ref["evidence"]))
+        hits = [(h["doc_id"], h["text"]) for h in json.loads(prediction or "[]")]
+        return first_hit_rank(q, hits)
+
+    def score(self, prediction: str, example: Example) -> dict[str, float]:
+        r = self.rank(prediction, example)
+        return {f"recall@{k}": float(r is not None and r <= k) for k in (1, 5, K)}
+
+    def summarize(self, records: list[dict[str, Any]]) -> dict[str, float]:
+        ranks = []
+        for rec in records:
+            s = rec.get("scores", {})
+            ranks.append(
+                1
+                if s.get("recall@1")
+                else 5
+                if s.get("recall@5")
+                else K
+                if s.get(f"recall@{K}")
+                else None
+            )
+        return {f"recall@{k}": recall_at(ranks, k) for k in (1, 5, K)}
