@@ -266,8 +266,12 @@ def _score_all(task, answer: str) -> dict[str, float]:
 
 
 def test_llmbench_scoring_against_counts_in_the_manifest():
-    # BACE_test.csv: 36 positives of 100, so answering "Yes" to everything is 36% right
-    assert _score_all(get_task("llmbench-bace"), "Yes")["accuracy"] == pytest.approx(0.36)
+    # BACE_test.csv: 36 positives of 100, so answering "Yes" to everything is 36% right, with
+    # precision 0.36 and recall 1: F1 = 2 * 36 / (2 * 36 + 64) = 72/136
+    yes = _score_all(get_task("llmbench-bace"), "Yes")
+    assert yes["accuracy"] == pytest.approx(0.36)
+    assert yes["f1"] == pytest.approx(72 / 136)
+    assert _score_all(get_task("llmbench-bace"), "No")["f1"] == 0.0
     # BH yield: 20 Yes / 80 No
     assert _score_all(get_task("llmbench-yield-bh"), "No")["accuracy"] == pytest.approx(0.80)
 

@@ -174,6 +174,14 @@ class ChemDFMTask:
                 aucs.append(roc_auc(y, p))
         if aucs:
             out["roc_auc"] = float(np.mean(aucs))
+        # F1 of the "Yes" class (sklearn's binary F1, as ChemLLMBench reports with accuracy);
+        # a reply that is not Yes/No counts as not saying Yes.
+        scored = [r["scores"] for r in records if "scores" in r]
+        said = [sc["p_yes"] >= 0.5 for sc in scored]
+        truth = [sc["label"] == 1.0 for sc in scored]
+        tp = sum(a and b for a, b in zip(said, truth, strict=True))
+        wrong = sum(a != b for a, b in zip(said, truth, strict=True))
+        out["f1"] = 2 * tp / (2 * tp + wrong) if tp else 0.0
         return out
 
 
