@@ -1,1 +1,1 @@
-"""Benchmark tasks, metrics and reports (lands with the evaluation issue)."""
+"""Benchmark tasks, metrics, systems under test, the resumable runner and reports (`chemagent eval`)."""

@@ -1,1 +1,1 @@
-"""Chat-model backends and presets for the ChemDFM/ChemVLM cores (lands with the models issue)."""
+"""Chat-model backends, presets, prompt formats, serving and the tiny test models of the ChemDFM/ChemVLM cores."""
