@@ -86,7 +86,6 @@ class OpenAIChatModel:
         timeout = httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
         headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
         self._client = httpx.Client(timeout=timeout, headers=headers)
-        self._aclient: httpx.AsyncClient | None = None
         self._headers = headers
         self._timeout = timeout
 
@@ -172,25 +171,40 @@ class OpenAIChatModel:
                 f"the model server at {self.base} answered HTTP {status}: {_snippet(str(detail))}"
             )
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> str:
-        delay = self.settings.backoff_s
-        for attempt in range(self.settings.retries + 1):
-            last = attempt == self.settings.retries
-            try:
-                r = self._client.request(method, self.base + path, json=body)
-            except (httpx.ConnectError, httpx.TimeoutException) as exc:
+    def _settle(
+        self, attempt: int, r: httpx.Response | None, exc: httpx.HTTPError | None = None
+    ) -> str | None:
+        """One attempt's outcome: the body, None to retry, or a raised typed error. Shared by
+        the sync and async paths so both follow the same retry policy."""
+        last = attempt == self.settings.retries
+        if exc is not None:
+            # Refused connections and timeouts are reported at once; a dropped connection or a
+            # protocol error is retried.
+            if last or isinstance(exc, httpx.ConnectError | httpx.TimeoutException):
                 raise self._explain(exc) from None
-            except httpx.HTTPError as exc:  # dropped connection, protocol error
-                if last:
-                    raise self._explain(exc) from None
-                logger.warning("model server connection failed (%s); retrying", exc)
-            else:
-                if r.status_code not in RETRY_STATUS or last:
-                    self._check(r.status_code, r.text)
-                    return r.text
-                logger.warning("model server answered %d; retrying", r.status_code)
-            time.sleep(delay)
-            delay *= 2
+            logger.warning("model server connection failed (%s); retrying", exc)
+            return None
+        assert r is not None
+        if r.status_code not in RETRY_STATUS or last:
+            self._check(r.status_code, r.text)
+            return r.text
+        logger.warning("model server answered %d; retrying", r.status_code)
+        return None
+
+    def _backoff(self, attempt: int) -> float:
+        return float(self.settings.backoff_s * 2.0**attempt)
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> str:
+        for attempt in range(self.settings.retries + 1):
+            try:
+                text = self._settle(
+                    attempt, self._client.request(method, self.base + path, json=body)
+                )
+            except httpx.HTTPError as exc:
+                text = self._settle(attempt, None, exc)
+            if text is not None:
+                return text
+            time.sleep(self._backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- the ChatModel interface --------------------------------------------------------------
@@ -215,30 +229,24 @@ class OpenAIChatModel:
         except httpx.HTTPError as exc:
             raise self._explain(exc) from None
 
-    def _async(self) -> httpx.AsyncClient:
-        if self._aclient is None:
-            self._aclient = httpx.AsyncClient(timeout=self._timeout, headers=self._headers)
-        return self._aclient
+    def _async_client(self) -> httpx.AsyncClient:
+        """A client per async call: an httpx.AsyncClient belongs to one event loop, and callers
+        (asyncio.run per batch, notebooks) bring new ones."""
+        return httpx.AsyncClient(timeout=self._timeout, headers=self._headers)
 
     async def _apost(self, body: dict[str, Any]) -> str:
         import asyncio
 
-        delay = self.settings.backoff_s
-        for attempt in range(self.settings.retries + 1):
-            last = attempt == self.settings.retries
-            try:
-                r = await self._async().post(self.base + "/chat/completions", json=body)
-            except (httpx.ConnectError, httpx.TimeoutException) as exc:
-                raise self._explain(exc) from None
-            except httpx.HTTPError as exc:
-                if last:
-                    raise self._explain(exc) from None
-            else:
-                if r.status_code not in RETRY_STATUS or last:
-                    self._check(r.status_code, r.text)
-                    return parse_reply(r.text)
-            await asyncio.sleep(delay)
-            delay *= 2
+        async with self._async_client() as client:
+            for attempt in range(self.settings.retries + 1):
+                try:
+                    r = await client.post(self.base + "/chat/completions", json=body)
+                    text = self._settle(attempt, r)
+                except httpx.HTTPError as exc:
+                    text = self._settle(attempt, None, exc)
+                if text is not None:
+                    return parse_reply(text)
+                await asyncio.sleep(self._backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def acomplete(self, messages: list[Message], gen: Generation | None = None) -> str:
@@ -254,9 +262,10 @@ class OpenAIChatModel:
     ) -> AsyncIterator[str]:
         body = self.payload(messages, gen, stream=True)
         try:
-            async with self._async().stream(
-                "POST", self.base + "/chat/completions", json=body
-            ) as r:
+            async with (
+                self._async_client() as client,
+                client.stream("POST", self.base + "/chat/completions", json=body) as r,
+            ):
                 if r.status_code >= 400:
                     self._check(r.status_code, (await r.aread()).decode("utf-8", "replace"))
                 async for line in r.aiter_lines():
