@@ -14,6 +14,7 @@ from agent.safety import SafetyScreen, bundled_list, load_schedule_list
 from agent.settings import Settings
 from agent.writer import LLMWriter
 from models.chat import ChatModel
+from models.settings import ModelSettings
 from tools.base import ToolError, ToolRegistry
 from tools.chem.toolkit import ChemToolkit
 from tools.literature.tools import IndexHandle, literature_tools
@@ -87,13 +88,13 @@ NO_LLM_NOTE = (
 )
 
 
-def chat_models(settings: Settings) -> tuple[ChatModel | None, ChatModel | None]:
-    """The LLM and VLM the settings configure (None where nothing is set)."""
+def configured_model(cfg: ModelSettings, default_preset: str) -> ChatModel | None:
+    """The model a `llm`/`vlm` section names, or None where nothing is set."""
+    if not cfg.configured:
+        return None
     from models.backends import load_chat_model
 
-    llm = load_chat_model(settings.llm, "chemdfm-v1.5-8b") if settings.llm.configured else None
-    vlm = load_chat_model(settings.vlm, "chemvlm-8b") if settings.vlm.configured else None
-    return llm, vlm
+    return load_chat_model(cfg, default_preset)
 
 
 def choose(
@@ -128,7 +129,7 @@ class Deps:
     literature: IndexHandle | None = None
     writer: LLMWriter | None = None
     engine_note: str | None = None
-    models: list[ChatModel] = field(default_factory=list)
+    models: list[ChatModel] = field(default_factory=list)  # loaded here, closed by close()
 
     @classmethod
     def from_settings(
@@ -138,7 +139,10 @@ class Deps:
         registry: ToolRegistry | None = None,
         llm: ChatModel | None = None,
     ) -> Deps:
-        loaded_llm, vlm = chat_models(settings) if llm is None else (llm, None)
+        # A model passed in belongs to the caller (not closed here); the VLM still comes from
+        # the settings either way.
+        own_llm = configured_model(settings.llm, "chemdfm-v1.5-8b") if llm is None else None
+        vlm = configured_model(settings.vlm, "chemvlm-8b")
         resolver = None if registry is not None else name_resolver(settings)
         papers = (
             None
@@ -157,14 +161,14 @@ class Deps:
             for t in reg
         ]
         rules = RulePlanner(names, settings.chem)
-        chosen, writer, note = choose(settings, loaded_llm, rules)
+        chosen, writer, note = choose(settings, llm or own_llm, rules)
         return cls(
             settings=settings,
             registry=reg,
             planner=planner or chosen,
             writer=writer,
             engine_note=note if planner is None else None,
-            models=[m for m in (loaded_llm, vlm) if m is not None],
+            models=[m for m in (own_llm, vlm) if m is not None],
             screen=SafetyScreen(lst),
             names=names,
             tool_specs=specs,

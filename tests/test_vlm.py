@@ -117,3 +117,16 @@ def test_agent_consults_the_vlm_for_images(tiny_vlm):
     # OSRA's reading is used; the random VLM's words are no SMILES, and the tool says so
     assert "(OSRA)" in step.summary
     assert any("molecular weight" in line for line in ans.text.splitlines())
+
+
+def test_a_model_passed_in_is_the_callers_and_the_vlm_still_loads(tiny_vlm):
+    from agent import Assistant
+    from tests.test_llm_planner import Scripted
+
+    llm = Scripted([])
+    settings = {"vlm": {"path": str(tiny_vlm), "preset": "tiny-test-vlm"}}
+    with Assistant(settings, llm=llm) as a:
+        assert a.deps.planner.model is llm  # the LLM planner uses the model given
+        owned = a.deps.models
+    assert len(owned) == 1 and owned[0] is not llm  # only the VLM it loaded is closed by it
+    assert owned[0].model is None  # closed with the assistant
