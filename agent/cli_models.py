@@ -75,8 +75,7 @@ def serve(
         while server.process is not None and server.process.poll() is None:
             time.sleep(1.0)
     except ModelError as exc:
-        server.stop()
-        fail(str(exc))
+        fail(str(exc))  # `finally` stops the server first
     except KeyboardInterrupt:
         err.print("stopping vLLM ...")
     finally:

@@ -161,13 +161,14 @@ class LLMPlanner:
         return plan.model_copy(update={"warnings": [*plan.warnings, warning], "llm_failed": True})
 
     def _to_plan(self, llm: LLMPlan, ctx: PlanContext, cands: Candidates) -> Plan:
-        done = {e.call.key() for e in ctx.evidence}
+        done = {e.call.key() for e in ctx.evidence}  # made before, or earlier in this plan
         calls: list[ToolCall] = []
         for c in llm.calls if llm.next == "tools" else []:
             smiles = c.args.get("smiles") or c.args.get("query")
             label = cands.smiles.get(smiles) if isinstance(smiles, str) else None
             call = ToolCall(id="", tool=c.tool, args=c.args, label=label or c.args.get("name"))
-            if call.key() not in done and call.key() not in {x.key() for x in calls}:
+            if call.key() not in done:
+                done.add(call.key())
                 calls.append(call)
         subjects = [
             MoleculeRef(smiles=s, name=None if label == s else label)

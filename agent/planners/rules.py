@@ -112,7 +112,8 @@ class RulePlanner:
         mentions, clauses = self.analyse(ctx.question)
         resolved = _resolutions(ctx.evidence)
         calls, warnings, used = _Calls(), list[str](), dict[str, Subject]()
-        pending, seen = _images(ctx)
+        can_read = any(t.name == IMAGE_TOOL for t in ctx.tools)
+        pending, seen = _images(ctx) if can_read else ([], [])
         if pending:  # read the images first: their structures are what "this" refers to
             return Plan(calls=pending)
         previous = seen or [
@@ -126,7 +127,7 @@ class RulePlanner:
             if own:
                 previous = own
 
-        if ctx.images and not any(t.name == IMAGE_TOOL for t in ctx.tools):
+        if ctx.images and not can_read:
             warnings.append(
                 "Images were given, but no image-to-structure backend (OSRA or ChemVLM) is "
                 "configured, so they were not read."
@@ -342,8 +343,6 @@ def _join_labels(old: str, new: str) -> str:
 
 def _images(ctx: PlanContext) -> tuple[list[ToolCall], list[Subject]]:
     """Recognition calls still to make for the question's images, and the structures read."""
-    if not any(t.name == IMAGE_TOOL for t in ctx.tools):
-        return [], []
     read = {str(e.call.args.get("image")): e for e in ctx.evidence if e.call.tool == IMAGE_TOOL}
     pending, seen = [], []
     for path in ctx.images:
