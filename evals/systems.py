@@ -49,7 +49,8 @@ class OsraSystem(_Base):
     def predict(self, example: Example) -> str:
         from tools.vision.osra import recognise
 
-        found = recognise(Path(example.images[0]), self.settings.vision.osra, 60.0)
+        vision = self.settings.vision
+        found = recognise(Path(example.images[0]), vision.osra, vision.timeout_s)
         return found[0] if found else ""
 
 
@@ -57,11 +58,7 @@ class RDKitFormulaSystem(_Base):
     name = "tool:rdkit"
 
     def predict(self, example: Example) -> str:
-        from rdkit import Chem
-        from rdkit.Chem.rdMolDescriptors import CalcMolFormula
-
-        mol = Chem.MolFromSmiles(example.input or "")
-        return CalcMolFormula(mol) if mol is not None else ""
+        return _formula(example.input or "")
 
 
 class OpsinSystem(_Base):
@@ -84,13 +81,17 @@ class OpsinSystem(_Base):
 
     def predict(self, example: Example) -> str:
         smiles = self.parsed.get(example.input or "", "")
-        if not self.want_formula or not smiles:
-            return smiles
-        from rdkit import Chem
-        from rdkit.Chem.rdMolDescriptors import CalcMolFormula
+        return _formula(smiles) if self.want_formula else smiles
 
-        mol = Chem.MolFromSmiles(smiles)
-        return CalcMolFormula(mol) if mol is not None else ""
+
+def _formula(smiles: str) -> str:
+    """The formula the project's molecular_formula tool gives, or "" for no molecule."""
+    from rdkit import Chem
+
+    from tools.chem.convert import formula
+
+    mol = Chem.MolFromSmiles(smiles) if smiles else None
+    return formula(mol) if mol is not None else ""
 
 
 # The ChemDFM files name clintox's two tasks by group; the predictor names them by column.
