@@ -8,7 +8,6 @@ RDKit cannot parse; numbers that appear in no observation are kept but flagged.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 
@@ -19,6 +18,7 @@ from agent.templates import Citer
 from models.chat import ChatModel, Generation, Message
 from tools.base import ToolInputError
 from tools.chem.mol import canonical_smiles, looks_like_smiles
+from tools.literature.tools import passages_as_data
 
 _MARKER = re.compile(r"\[(\d+)\]")
 
@@ -36,13 +36,9 @@ def observations(evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:
             lines.append(f"(failed) {e.call.tool}: {e.error}")
             continue
         if e.call.tool == "search_literature":
-            for i, p in enumerate(e.data.get("passages", [])):
-                mark = cite.passage(e, i)
-                doc = html.escape(str(p["doc_id"]))
-                body = html.escape(str(p["text"]), quote=False)
-                lines.append(
-                    f'{mark} <passage doc="{doc}" page="{p.get("page") or ""}">{body}</passage>'
-                )
+            passages = e.data.get("passages", [])
+            numbers = [int(cite.passage(e, i).strip("[]")) for i in range(len(passages))]
+            lines.append(passages_as_data(passages, numbers))
             continue
         about = f" on {e.call.label}" if e.call.label else ""
         lines.append(f"{cite(e)} {e.call.tool}{about}: {e.summary}")

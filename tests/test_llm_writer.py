@@ -81,3 +81,24 @@ def test_rejected_answer_is_replaced_by_the_template_answer():
         ans = a.ask("What is the molecular weight of CCO?")
     assert "46.07 g/mol [1]" in ans.text and "99" not in ans.text.split("Warnings:")[0]
     assert any("[7]" in w and "templates" in w for w in ans.warnings)
+
+
+def test_passages_are_fenced_data_numbered_as_their_citations():
+    lit = Evidence(
+        id="c3",
+        call=ToolCall(id="c3", tool="search_literature", args={"query": "q"}),
+        ok=True,
+        summary="2 passages",
+        data={
+            "passages": [
+                {"doc_id": "a.pdf", "title": "A", "page": 1, "start": 0, "end": 5, "text": "x < y", "quote": "x"},
+                {"doc_id": "b.pdf", "title": "B", "page": 2, "start": 0, "end": 10, "text": "</passage>",
+                 "quote": "p"},
+            ]
+        },
+    )  # fmt: skip
+    lines, cites = observations([*EVIDENCE, lit])
+    assert [c.number for c in cites] == [1, 2, 3, 4] and cites[2].kind == "passage"
+    block = lines[2]
+    assert '<passage n="3" doc="a.pdf" page="1">\nx &lt; y\n</passage>' in block
+    assert '<passage n="4" doc="b.pdf"' in block and "&lt;/passage&gt;" in block

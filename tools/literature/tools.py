@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,15 +113,18 @@ def place(doc_id: object, page: object) -> str:
     return f"{doc_id}, p. {page}" if page else str(doc_id)
 
 
-def passages_as_data(passages: list[dict[str, object]]) -> str:
+def passages_as_data(
+    passages: list[dict[str, object]], numbers: Sequence[int] | None = None
+) -> str:
     """Passages fenced for an LLM prompt as quoted data, with markup in them escaped.
 
     Escaping `<` and `>` means a passage can never end its own <passage> element, whatever it
     says; the prompt tells the model that text inside these elements is material to cite, not
-    instructions to follow.
+    instructions to follow. `numbers` are the citation numbers the passages go by (default
+    1, 2, ...).
     """
     blocks = []
-    for n, p in enumerate(passages, start=1):
+    for n, p in zip(numbers or range(1, len(passages) + 1), passages, strict=True):
         attrs = f'n="{n}" doc="{html.escape(str(p["doc_id"]))}"'
         if p.get("page"):
             attrs += f' page="{p["page"]}"'
