@@ -334,6 +334,10 @@ app.command("eval")(eval_command)
 train_app = typer.Typer(help="Train the models the agent uses.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 
+from agent.cli_train import register as _register_recipes  # noqa: E402
+
+_register_recipes(train_app)
+
 
 def _default_moleculenet() -> Path:
     """`CHEMAGENT_MOLECULENET`, else the shared data folder beside a source checkout."""

@@ -1,0 +1,1 @@
+"""Training data: packed pretraining corpora, instruction dialogues, image-SMILES pairs."""

@@ -1,0 +1,108 @@
+"""Instruction tuning in the dialogue format, loss on assistant tokens only; full-parameter or
+LoRA; the result exported as a Hugging Face checkpoint that `models/` loads and vLLM serves."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from training.base import base_checkpoint, export, load_causal_lm, make_accelerator
+from training.config import RunConfig
+from training.data.dialogue import IGNORE, Dialogue, read_dialogues, tokenize_dialogue
+from training.data.mixer import mix
+from training.loop import Batch, Trainer, TrainResult
+
+logger = logging.getLogger(__name__)
+
+
+def template_for(cfg: RunConfig) -> str | None:
+    """ChemDFM's [Round n] template, or None for the checkpoint's own chat template."""
+    from models.formats import CHEMDFM_TEMPLATE
+
+    assert cfg.sft is not None
+    return CHEMDFM_TEMPLATE if cfg.sft.format == "chemdfm" else None
+
+
+def load_dialogues(cfg: RunConfig) -> list[Dialogue]:
+    assert cfg.sft is not None
+    chem = [d for p in cfg.sft.chemistry for d in read_dialogues(cfg.resolve(p))]
+    general = [d for p in cfg.sft.general for d in read_dialogues(cfg.resolve(p))]
+    return mix(chem, general, cfg.sft.ratio, cfg.train.seed)
+
+
+class TokenizedDialogues:
+    """Dialogues as (input_ids, labels); batches are padded to their longest member."""
+
+    def __init__(self, rows: list[tuple[list[int], list[int]]], pad_id: int, seed: int) -> None:
+        rows = [r for r in rows if any(x != IGNORE for x in r[1])]
+        if not rows:
+            raise ValueError("no dialogue has an assistant token left after truncation")
+        self.rows, self.pad_id, self.seed = rows, pad_id, seed
+        self._orders: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def _row(self, k: int) -> tuple[list[int], list[int]]:
+        epoch, pos = divmod(k, len(self.rows))
+        if epoch not in self._orders:
+            self._orders = {
+                epoch: np.random.default_rng([self.seed, epoch]).permutation(len(self.rows))
+            }
+        return self.rows[int(self._orders[epoch][pos])]
+
+    def batch(self, micro: int, size: int) -> Batch:
+        import torch
+
+        rows = [self._row(k) for k in range(micro * size, (micro + 1) * size)]
+        width = max(len(ids) for ids, _ in rows)
+        ids = torch.full((size, width), self.pad_id, dtype=torch.long)
+        labels = torch.full((size, width), IGNORE, dtype=torch.long)
+        mask = torch.zeros((size, width), dtype=torch.long)
+        for i, (x, y) in enumerate(rows):
+            ids[i, : len(x)] = torch.tensor(x)
+            labels[i, : len(y)] = torch.tensor(y)
+            mask[i, : len(x)] = 1
+        return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+
+
+def tokenize_all(cfg: RunConfig, tokenizer: Any, dialogues: list[Dialogue]) -> TokenizedDialogues:
+    template = template_for(cfg)
+    rows = [tokenize_dialogue(tokenizer, d, template, cfg.train.seq_len) for d in dialogues]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    return TokenizedDialogues(rows, pad, cfg.train.seed)
+
+
+def run(cfg: RunConfig, resume: bool = False) -> TrainResult:
+    import torch
+
+    from training import lora
+
+    out = cfg.out_dir()
+    acc = make_accelerator(cfg)
+    model, tokenizer = load_causal_lm(base_checkpoint(cfg, out, acc), cfg)
+    data = tokenize_all(cfg, tokenizer, load_dialogues(cfg))
+    logger.info("%d training dialogues", len(data))
+    if cfg.lora:
+        torch.manual_seed(cfg.train.seed)  # LoRA's A matrices are random: same seed, same run
+        model = lora.attach(model, cfg.lora)
+    trainer = Trainer(
+        acc, model, lambda m: data.batch(m, cfg.train.micro_batch_size), cfg.train, out
+    )
+    result = trainer.train(resume=resume)
+    final = acc.unwrap_model(trainer.model)
+    if cfg.lora and not cfg.lora.merge:
+        if acc.is_main_process:
+            final.save_pretrained(out / "adapter")
+            tokenizer.save_pretrained(out / "adapter")
+        return result
+    export(
+        lora.merged(final) if cfg.lora else trainer.model,
+        tokenizer,
+        out / "final",
+        acc,
+        template_for(cfg),
+    )
+    return result
