@@ -208,24 +208,58 @@ def _sft_config(tmp_path: Path, model: Path, **extra) -> Path:
     return _write(tmp_path / "sft.yaml", cfg)
 
 
+@pytest.fixture(scope="module")
+def memorised(tiny_llama, tmp_path_factory):
+    """A full-parameter SFT run on the four QA dialogues; its exported checkpoint."""
+    from training import sft
+
+    tmp = tmp_path_factory.mktemp("sft")
+    result = sft.run(load_config(_sft_config(tmp, tiny_llama)))
+    assert result.steps == 60
+    return tmp / "sft"
+
+
 @pytest.mark.slow
-def test_sft_checkpoint_answers_what_it_learned_through_the_agent(tiny_llama, tmp_path):
+def test_sft_checkpoint_answers_what_it_learned_through_the_agent(memorised):
     from agent import Assistant
     from models.backends.transformers_local import TransformersChatModel
     from models.chat import Generation, Message
-    from training import sft
 
-    result = sft.run(load_config(_sft_config(tmp_path, tiny_llama)))
-    losses = [m["loss"] for m in _metrics(tmp_path / "sft")]
+    losses = [m["loss"] for m in _metrics(memorised)]
     assert losses[-1] < 0.1 * losses[0]
-    model = TransformersChatModel.from_pretrained(tmp_path / "sft" / "final", preset="tiny-test")
+    model = TransformersChatModel.from_pretrained(memorised / "final", preset="tiny-test")
     gen = Generation(max_tokens=12)
     answers = [model.complete([Message(role="user", content=q)], gen).strip() for q, _ in QA]
     assert answers == [a for _, a in QA]
     with Assistant({"agent": {"max_steps": 2}}, llm=model) as assistant:
         ans = assistant.ask("What is the molecular weight of CCO?")
-    assert ans.steps and ans.text.strip() and result.steps == 60
+    assert ans.steps and ans.text.strip()
     assert not any("cannot load" in w for w in ans.warnings)
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_vllm_serves_the_exported_sft_checkpoint(memorised, tmp_path):
+    """The export is a checkpoint vLLM serves as it is, and it answers what it learned."""
+    from models.backends import load_chat_model
+    from models.chat import Generation, Message
+    from models.presets import get_preset
+    from models.serve import VLLMServer
+    from models.settings import ModelSettings
+    from tests.llm_servers import free_port, vllm_python
+
+    server = VLLMServer(
+        get_preset("tiny-test"),
+        str(memorised / "final"),
+        port=free_port(),
+        python=vllm_python(),
+        log_file=tmp_path / "vllm.log",
+    )
+    with server:
+        remote = load_chat_model(ModelSettings(url=server.url, preset="tiny-test"), "tiny-test")
+        gen = Generation(max_tokens=12)
+        answers = [remote.complete([Message(role="user", content=q)], gen).strip() for q, _ in QA]
+    assert answers == [a for _, a in QA]
 
 
 @pytest.mark.slow
@@ -397,6 +431,10 @@ def test_every_shipped_config_validates_and_names_a_real_launcher():
             acc = yaml.safe_load((ROOT / launcher).read_text())
             assert acc["distributed_type"] in {"DEEPSPEED", "FSDP"}
             assert f"--config training/configs/{f.name}" in cfg.launch
+            assert (
+                cfg.launch.startswith("accelerate launch")
+                and f"-m agent train {cfg.recipe} " in cfg.launch
+            )
 
 
 def test_bad_configs_say_what_is_wrong(tmp_path):
