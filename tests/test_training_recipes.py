@@ -184,8 +184,10 @@ def test_a_run_with_checkpoints_needs_resume(tiny_llama, tmp_path):
     pretrain.run(load_config(cfg))
     with pytest.raises(FileExistsError, match="--resume"):
         pretrain.run(load_config(cfg))
+    first = _metrics(tmp_path / "run")
     again = pretrain.run(load_config(cfg), resume=True)  # already complete: nothing to do
     assert again.resumed_from == 2 and again.steps == 2
+    assert again.final_loss == first[-1]["loss"] and _metrics(tmp_path / "run") == first
 
 
 # -- instruction tuning ------------------------------------------------------------------------

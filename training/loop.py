@@ -206,6 +206,9 @@ class Trainer:
             if progress.step % spec.save_every == 0 or progress.step == spec.max_steps:
                 self._save(acc, progress.step)
         bar.close()
+        if math.isnan(loss_value) and log.is_file():  # resumed a finished run: its last logged loss
+            lines = log.read_text("utf-8").splitlines()
+            loss_value = json.loads(lines[-1])["loss"] if lines else loss_value
         elapsed = time.perf_counter() - started
         return TrainResult(
             steps=progress.step,
