@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from training.config import ConfigError, TrainSpec, load_config
+from training.config import LLAMA_LINEAR, ConfigError, TrainSpec, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "training" / "configs"
@@ -274,16 +274,7 @@ def test_lora_trains_only_adapters_and_exports_a_merged_checkpoint(tiny_llama, t
 
     # The tiny model's random output layer caps how sharp its predictions can be, so it gets an
     # adapter too (a real model's does not need one).
-    targets = [
-        "q_proj",
-        "k_proj",
-        "v_proj",
-        "o_proj",
-        "gate_proj",
-        "up_proj",
-        "down_proj",
-        "lm_head",
-    ]
+    targets = [*LLAMA_LINEAR, "lm_head"]
     cfg = _sft_config(
         tmp_path, tiny_llama, lora={"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": targets}
     )
@@ -382,15 +373,7 @@ def test_alignment_stages_train_the_parts_they_name(tiny_vlm, image_pairs, tmp_p
         "name": "stage2",
         "vision_lora": lora,
         "llm_lora": {**lora, "r": 8},
-        "llm_targets": [
-            "q_proj",
-            "v_proj",
-            "o_proj",
-            "gate_proj",
-            "up_proj",
-            "down_proj",
-            "lm_head",
-        ],
+        "llm_targets": [*LLAMA_LINEAR, "lm_head"],
     }
     align.run(load_config(_align_config(tmp_path, s1, stage2, "s2")))
     losses = [m["loss"] for m in _metrics(tmp_path / "s2")]

@@ -17,7 +17,7 @@ import numpy as np
 
 from training.base import base_checkpoint, export, make_accelerator
 from training.config import LoRASpec, RunConfig
-from training.data.dialogue import IGNORE, Dialogue, Turn, tokenize_dialogue
+from training.data.dialogue import Dialogue, Turn, collate, tokenize_dialogue
 from training.data.images import ImagePair, read_pairs
 from training.loop import Batch, Trainer, TrainResult
 
@@ -112,18 +112,9 @@ class ImageDialogues:
         import torch
 
         rows = [self.example(k) for k in range(micro * size, (micro + 1) * size)]
-        width = max(len(r[0]) for r in rows)
-        ids = torch.full((size, width), self.pad, dtype=torch.long)
-        labels = torch.full((size, width), IGNORE, dtype=torch.long)
-        mask = torch.zeros((size, width), dtype=torch.long)
-        for i, (x, y, _) in enumerate(rows):
-            ids[i, : len(x)], labels[i, : len(y)], mask[i, : len(x)] = (
-                torch.tensor(x),
-                torch.tensor(y),
-                1,
-            )
-        pixels = torch.from_numpy(np.concatenate([r[2] for r in rows]))
-        return {"input_ids": ids, "labels": labels, "attention_mask": mask, "pixel_values": pixels}
+        batch = collate([(ids, labels) for ids, labels, _ in rows], self.pad)
+        batch["pixel_values"] = torch.from_numpy(np.concatenate([r[2] for r in rows]))
+        return batch
 
 
 def run(cfg: RunConfig, resume: bool = False) -> TrainResult:

@@ -17,6 +17,10 @@ Recipe = Literal["pretrain", "sft", "align"]
 Precision = Literal["auto", "bf16", "fp32"]
 
 
+# The linear layers of a LLaMA block: where LoRA adapters go by default.
+LLAMA_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
 class ConfigError(ValueError):
     """A config that cannot run; the message names the file and the field."""
 
@@ -55,17 +59,7 @@ class LoRASpec(_Strict):
     r: int = Field(16, ge=1)
     alpha: int = Field(32, ge=1)
     dropout: float = Field(0.05, ge=0, lt=1)
-    target_modules: list[str] | str = Field(
-        default_factory=lambda: [
-            "q_proj",
-            "k_proj",
-            "v_proj",
-            "o_proj",
-            "gate_proj",
-            "up_proj",
-            "down_proj",
-        ]
-    )
+    target_modules: list[str] | str = Field(default_factory=lambda: list(LLAMA_LINEAR))
     merge: bool = Field(True, description="Merge the adapters into the exported checkpoint.")
 
 
@@ -115,17 +109,7 @@ class StageSpec(_Strict):
     vision_lora: LoRASpec | None = None
     llm_lora: LoRASpec | None = None
     vision_targets: list[str] = Field(default_factory=lambda: ["qkv", "proj", "fc1", "fc2"])
-    llm_targets: list[str] = Field(
-        default_factory=lambda: [
-            "q_proj",
-            "k_proj",
-            "v_proj",
-            "o_proj",
-            "gate_proj",
-            "up_proj",
-            "down_proj",
-        ]
-    )
+    llm_targets: list[str] = Field(default_factory=lambda: list(LLAMA_LINEAR))
 
 
 class RunConfig(_Strict):

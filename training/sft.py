@@ -10,7 +10,7 @@ import numpy as np
 
 from training.base import base_checkpoint, export, load_causal_lm, make_accelerator
 from training.config import RunConfig
-from training.data.dialogue import IGNORE, Dialogue, read_dialogues, tokenize_dialogue
+from training.data.dialogue import IGNORE, Dialogue, collate, read_dialogues, tokenize_dialogue
 from training.data.mixer import mix
 from training.loop import Batch, Trainer, TrainResult
 
@@ -54,18 +54,7 @@ class TokenizedDialogues:
         return self.rows[int(self._orders[epoch][pos])]
 
     def batch(self, micro: int, size: int) -> Batch:
-        import torch
-
-        rows = [self._row(k) for k in range(micro * size, (micro + 1) * size)]
-        width = max(len(ids) for ids, _ in rows)
-        ids = torch.full((size, width), self.pad_id, dtype=torch.long)
-        labels = torch.full((size, width), IGNORE, dtype=torch.long)
-        mask = torch.zeros((size, width), dtype=torch.long)
-        for i, (x, y) in enumerate(rows):
-            ids[i, : len(x)] = torch.tensor(x)
-            labels[i, : len(y)] = torch.tensor(y)
-            mask[i, : len(x)] = 1
-        return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+        return collate([self._row(k) for k in range(micro * size, (micro + 1) * size)], self.pad_id)
 
 
 def tokenize_all(cfg: RunConfig, tokenizer: Any, dialogues: list[Dialogue]) -> TokenizedDialogues:

@@ -132,3 +132,18 @@ def tokenize_dialogue(
         for tok, (start, _end) in zip(ids, enc["offset_mapping"], strict=True)
     ]
     return ids[:max_len], labels[:max_len]
+
+
+def collate(rows: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, Any]:
+    """Pad (input_ids, labels) rows to the longest: pad tokens are masked out and unlabelled."""
+    import torch
+
+    width = max(len(ids) for ids, _ in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, (x, y) in enumerate(rows):
+        ids[i, : len(x)] = torch.tensor(x)
+        labels[i, : len(y)] = torch.tensor(y)
+        mask[i, : len(x)] = 1
+    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
