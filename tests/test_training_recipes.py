@@ -295,6 +295,42 @@ def test_lora_trains_only_adapters_and_exports_a_merged_checkpoint(tiny_llama, t
     assert model.complete([Message(role="user", content=q)], Generation(max_tokens=8)).strip() == a
 
 
+@pytest.mark.slow
+def test_an_adapter_saved_on_its_own_merges_through_the_cli(tiny_llama, tmp_path):
+    from models.backends.transformers_local import TransformersChatModel
+    from models.chat import Generation, Message
+    from training import sft
+
+    lora = {
+        "r": 8,
+        "alpha": 16,
+        "dropout": 0.0,
+        "merge": False,
+        "target_modules": [*LLAMA_LINEAR, "lm_head"],
+    }
+    cfg = _sft_config(tmp_path, tiny_llama, lora=lora)
+    data = yaml.safe_load(cfg.read_text())
+    data["train"].update(max_steps=60, lr=1e-2)
+    _write(cfg, data)
+    sft.run(load_config(cfg))
+    adapter = tmp_path / "sft" / "adapter"
+    assert (adapter / "adapter_config.json").is_file() and not (tmp_path / "sft" / "final").exists()
+    proc = _cli(
+        "train",
+        "merge",
+        "--base",
+        str(tiny_llama),
+        "--adapter",
+        str(adapter),
+        "--out",
+        str(tmp_path / "merged"),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    model = TransformersChatModel.from_pretrained(tmp_path / "merged", preset="tiny-test")
+    q, a = QA[1]
+    assert model.complete([Message(role="user", content=q)], Generation(max_tokens=8)).strip() == a
+
+
 def test_sft_loss_only_counts_assistant_tokens(tiny_llama, tmp_path):
     """Batches label exactly the answers; prompts and padding are ignored by the loss."""
     from transformers import AutoTokenizer

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from training.base import base_checkpoint, export, make_accelerator
+from training.base import base_checkpoint, make_accelerator
 from training.config import LoRASpec, RunConfig
 from training.data.dialogue import Dialogue, Turn, collate, tokenize_dialogue
 from training.data.images import ImagePair, read_pairs
@@ -139,6 +139,6 @@ def run(cfg: RunConfig, resume: bool = False) -> TrainResult:
         acc, model, lambda m: data.batch(m, cfg.train.micro_batch_size), cfg.train, out
     )
     result = trainer.train(resume=resume)
-    final = lora.merged(acc.unwrap_model(trainer.model))
-    export(final, tokenizer, out / "final", acc, chat_template=None)
+    spec, _ = target_regex(cfg)
+    lora.export_trained(acc, trainer.model, tokenizer, out, spec, path, chat_template=None)
     return result

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from training.config import LoRASpec
+
+logger = logging.getLogger(__name__)
 
 
 def attach(
@@ -36,17 +39,68 @@ def merged(model: Any) -> Any:
     return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
 
 
+def export_trained(
+    acc: Any,
+    model: Any,
+    tokenizer: Any,
+    out: Path,
+    spec: LoRASpec | None,
+    base: Path | str,
+    chat_template: str | None,
+) -> Path:
+    """`out/final` (adapters merged) where the weights are whole on this process; `out/adapter`
+    when merging is off, or when FSDP / ZeRO-3 shard the weights (merging needs them whole: the
+    log then gives the `chemagent train merge` command that finishes the job)."""
+    from accelerate.utils import DistributedType
+
+    from training.base import export
+
+    if spec is None:
+        return export(model, tokenizer, out / "final", acc, chat_template)
+    sharded = acc.distributed_type in {DistributedType.DEEPSPEED, DistributedType.FSDP}
+    if spec.merge and not sharded:
+        return export(merged(acc.unwrap_model(model)), tokenizer, out / "final", acc, chat_template)
+    folder = out / "adapter"
+    state = acc.get_state_dict(model)
+    if acc.is_main_process:
+        acc.unwrap_model(model).save_pretrained(folder, state_dict=state)
+        if chat_template:
+            tokenizer.chat_template = chat_template
+        tokenizer.save_pretrained(folder)
+        if spec.merge:
+            logger.warning(
+                "the weights are sharded, so the adapter was saved on its own; merge it with "
+                "`chemagent train merge --base %s --adapter %s --out %s`",
+                base,
+                folder,
+                out / "final",
+            )
+    acc.wait_for_everyone()
+    return folder
+
+
 def merge_adapter(base: Path, adapter: Path, out: Path) -> Path:
-    """Merge a saved adapter into its base checkpoint and save the result (for runs where the
-    adapter was saved on its own, e.g. under ZeRO-3)."""
+    """Merge a saved adapter into its base checkpoint (a causal LM or a ChemVLM-layout model)
+    and save the result as a plain Hugging Face checkpoint, written beside and renamed."""
+    import json
+    import shutil
+
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+    if json.loads((base / "config.json").read_text()).get("model_type") == "chemvlm":
+        from models.vlm.modeling import ChemVLMForConditionalGeneration
+
+        model: Any = ChemVLMForConditionalGeneration.from_pretrained(base, dtype=torch.float32)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
-    model.save_pretrained(out, safe_serialization=True)
-    AutoTokenizer.from_pretrained(
-        adapter if (adapter / "tokenizer_config.json").is_file() else base
-    ).save_pretrained(out)
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    source = adapter if (adapter / "tokenizer_config.json").is_file() else base
+    AutoTokenizer.from_pretrained(source).save_pretrained(tmp)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
     return out

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from training.base import base_checkpoint, export, load_causal_lm, make_accelerator
+from training.base import base_checkpoint, load_causal_lm, make_accelerator
 from training.config import RunConfig
 from training.data.dialogue import IGNORE, Dialogue, collate, read_dialogues, tokenize_dialogue
 from training.data.mixer import mix
@@ -71,7 +71,8 @@ def run(cfg: RunConfig, resume: bool = False) -> TrainResult:
 
     out = cfg.out_dir()
     acc = make_accelerator(cfg)
-    model, tokenizer = load_causal_lm(base_checkpoint(cfg, out, acc), cfg)
+    base = base_checkpoint(cfg, out, acc)
+    model, tokenizer = load_causal_lm(base, cfg)
     data = tokenize_all(cfg, tokenizer, load_dialogues(cfg))
     logger.info("%d training dialogues", len(data))
     if cfg.lora:
@@ -81,17 +82,5 @@ def run(cfg: RunConfig, resume: bool = False) -> TrainResult:
         acc, model, lambda m: data.batch(m, cfg.train.micro_batch_size), cfg.train, out
     )
     result = trainer.train(resume=resume)
-    final = acc.unwrap_model(trainer.model)
-    if cfg.lora and not cfg.lora.merge:
-        if acc.is_main_process:
-            final.save_pretrained(out / "adapter")
-            tokenizer.save_pretrained(out / "adapter")
-        return result
-    export(
-        lora.merged(final) if cfg.lora else trainer.model,
-        tokenizer,
-        out / "final",
-        acc,
-        template_for(cfg),
-    )
+    lora.export_trained(acc, trainer.model, tokenizer, out, cfg.lora, base, template_for(cfg))
     return result
