@@ -19,6 +19,7 @@ from training.base import base_checkpoint, make_accelerator
 from training.config import LoRASpec, RunConfig
 from training.data.dialogue import Dialogue, Turn, collate, tokenize_dialogue
 from training.data.images import ImagePair, read_pairs
+from training.data.order import EpochOrder
 from training.loop import Batch, Trainer, TrainResult
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ class ImageDialogues:
         self.pairs, self.config, self.tokenizer, self.cfg = pairs, model_config, tokenizer, cfg
         assert cfg.align is not None
         self.max_tiles = cfg.align.max_tiles or model_config.max_tiles
+        self.order = EpochOrder(len(pairs), cfg.train.seed)
         self.pad = (
             tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         )
@@ -92,9 +94,7 @@ class ImageDialogues:
         from models.vlm.modeling import image_prompt
         from models.vlm.tiling import pixel_values, tile
 
-        epoch, pos = divmod(k, len(self.pairs))
-        order = np.random.default_rng([self.cfg.train.seed, epoch]).permutation(len(self.pairs))
-        pair = self.pairs[int(order[pos])]
+        pair = self.pairs[self.order(k)]
         vc = self.config.vision_config
         with Image.open(pair.image) as im:
             tiles = tile(im, vc.image_size, self.max_tiles, self.config.use_thumbnail)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import numpy as np
-
 from training.base import base_checkpoint, load_causal_lm, make_accelerator
 from training.config import RunConfig
 from training.data.dialogue import IGNORE, Dialogue, collate, read_dialogues, tokenize_dialogue
 from training.data.mixer import mix
+from training.data.order import EpochOrder
 from training.loop import Batch, Trainer, TrainResult
 
 logger = logging.getLogger(__name__)
@@ -39,22 +38,15 @@ class TokenizedDialogues:
         rows = [r for r in rows if any(x != IGNORE for x in r[1])]
         if not rows:
             raise ValueError("no dialogue has an assistant token left after truncation")
-        self.rows, self.pad_id, self.seed = rows, pad_id, seed
-        self._orders: dict[int, np.ndarray] = {}
+        self.rows, self.pad_id = rows, pad_id
+        self.order = EpochOrder(len(rows), seed)
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def _row(self, k: int) -> tuple[list[int], list[int]]:
-        epoch, pos = divmod(k, len(self.rows))
-        if epoch not in self._orders:
-            self._orders = {
-                epoch: np.random.default_rng([self.seed, epoch]).permutation(len(self.rows))
-            }
-        return self.rows[int(self._orders[epoch][pos])]
-
     def batch(self, micro: int, size: int) -> Batch:
-        return collate([self._row(k) for k in range(micro * size, (micro + 1) * size)], self.pad_id)
+        rows = [self.rows[self.order(k)] for k in range(micro * size, (micro + 1) * size)]
+        return collate(rows, self.pad_id)
 
 
 def tokenize_all(cfg: RunConfig, tokenizer: Any, dialogues: list[Dialogue]) -> TokenizedDialogues:

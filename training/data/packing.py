@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from training.data.order import EpochOrder
+
 logger = logging.getLogger(__name__)
 
 META = "meta.json"
@@ -94,24 +96,18 @@ class PackedDataset:
     def __init__(self, folder: Path) -> None:
         self.meta = PackedMeta.model_validate_json((folder / META).read_text())
         self.tokens = np.memmap(folder / TOKENS, dtype=self.meta.dtype, mode="r")
-        self._orders: dict[tuple[int, int], np.ndarray] = {}
+        self._orders: dict[int, EpochOrder] = {}
 
     def __len__(self) -> int:
         return self.meta.n_sequences
 
-    def order(self, seed: int, epoch: int) -> np.ndarray:
-        key = (seed, epoch)
-        if key not in self._orders:
-            self._orders = {key: np.random.default_rng([seed, epoch]).permutation(len(self))}
-        return self._orders[key]
-
     def batch(self, step: int, batch_size: int, seed: int) -> np.ndarray:
         """Micro-batch number `step`: (batch_size, seq_len) int64, epochs reshuffled."""
-        n, length = len(self), self.meta.seq_len
+        order = self._orders.setdefault(seed, EpochOrder(len(self), seed))
+        length = self.meta.seq_len
         rows = []
         for k in range(step * batch_size, (step + 1) * batch_size):
-            epoch, pos = divmod(k, n)
-            i = int(self.order(seed, epoch)[pos])
+            i = order(k)
             rows.append(np.asarray(self.tokens[i * length : (i + 1) * length], dtype=np.int64))
         return np.stack(rows)
 
