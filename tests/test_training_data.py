@@ -352,3 +352,20 @@ def test_rendered_pairs_are_readable_structures(tmp_path):
     image.save(tmp_path / "aspirin.png")
     read = recognise(tmp_path / "aspirin.png")
     assert [molecule_key(s) for s in read] == [molecule_key("CC(=O)Oc1ccccc1C(=O)O")]
+
+
+def test_a_published_folder_replaces_the_old_one_and_leaves_no_scraps(tmp_path):
+    from training.files import publish, staging
+    from training.loop import checkpoints
+
+    final = tmp_path / "checkpoints" / "step-000002"
+    for content in ("first", "second"):
+        tmp = staging(final)
+        tmp.mkdir(parents=True)
+        (tmp / "weights").write_text(content)
+        publish(tmp, final)
+    assert (final / "weights").read_text() == "second"
+    assert sorted(p.name for p in final.parent.iterdir()) == ["step-000002"]
+    for scrap in ("step-000009.partial", "step-000003.old"):  # a killed save or replace
+        (final.parent / scrap).mkdir()
+    assert checkpoints(tmp_path) == [final]

@@ -71,20 +71,18 @@ def load_causal_lm(path: Path | str, cfg: RunConfig) -> tuple[Any, Any]:
 
 def export(model: Any, tokenizer: Any, folder: Path, acc: Any, chat_template: str | None) -> Path:
     """Save a Hugging Face checkpoint (safetensors + tokenizer, the dialogue format as its chat
-    template so vLLM serves it without --chat-template). Written beside and renamed."""
-    import shutil
+    template so vLLM serves it without --chat-template). Written whole or not at all."""
+    from training.files import publish, staging
 
-    tmp = folder.with_name(folder.name + ".partial")
-    state = acc.get_state_dict(model)
+    state = acc.get_state_dict(model)  # every process takes part when the weights are sharded
     unwrapped = acc.unwrap_model(model)
     if acc.is_main_process:
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = staging(folder)
         unwrapped.save_pretrained(tmp, state_dict=state, safe_serialization=True)
         if chat_template:
             tokenizer.chat_template = chat_template
         tokenizer.save_pretrained(tmp)
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+        publish(tmp, folder)
         logger.info("exported %s", folder)
     acc.wait_for_everyone()
     return folder

@@ -5,7 +5,7 @@ Devices and parallelism come from Hugging Face Accelerate, so the same loop runs
 on one GPU, and under `accelerate launch` with DDP, FSDP or DeepSpeed ZeRO-3 on a multi-GPU node.
 A checkpoint is Accelerate's state (model, optimizer, every RNG, sharded where the run is) plus
 the step number; the data a step sees is a pure function of its step, so a resumed run repeats
-the uninterrupted one batch for batch. Checkpoints are written under a temporary name and renamed,
+the uninterrupted one batch for batch. Checkpoints are written whole or not at all (`training.files`),
 so a run killed while saving resumes from the previous one.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from training.config import TrainSpec
+from training.files import partial, publish, staging
 
 logger = logging.getLogger(__name__)
 
@@ -93,16 +95,15 @@ def param_groups(model: Any, weight_decay: float) -> list[dict[str, Any]]:
     ]
 
 
+_CHECKPOINT = re.compile(r"step-\d+")  # not step-N.partial (being written) or .old (replaced)
+
+
 def checkpoints(out: Path) -> list[Path]:
     """Complete checkpoints in `out/checkpoints`, oldest first."""
     folder = out / "checkpoints"
     if not folder.is_dir():
         return []
-    done = [
-        p
-        for p in folder.iterdir()
-        if p.name.startswith("step-") and not p.name.endswith(".partial")
-    ]
+    done = [p for p in folder.iterdir() if _CHECKPOINT.fullmatch(p.name)]
     return sorted(done, key=lambda p: int(p.name.split("-")[1]))
 
 
@@ -221,16 +222,15 @@ class Trainer:
     def _save(self, acc: Any, step: int) -> None:
         folder = self.out / "checkpoints"
         final = folder / f"step-{step:06d}"
-        tmp = folder / f"step-{step:06d}.partial"
+        tmp = partial(final)  # every process writes its shard here
         if acc.is_main_process:
-            shutil.rmtree(tmp, ignore_errors=True)
+            staging(final)
             folder.mkdir(parents=True, exist_ok=True)
         acc.wait_for_everyone()
         acc.save_state(str(tmp))
         acc.wait_for_everyone()
         if acc.is_main_process:
-            shutil.rmtree(final, ignore_errors=True)
-            tmp.rename(final)
+            publish(tmp, final)
             for old in checkpoints(self.out)[: -self.spec.keep_checkpoints]:
                 shutil.rmtree(old, ignore_errors=True)
         acc.wait_for_everyone()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from training.config import LoRASpec
+from training.files import publish, staging
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +82,8 @@ def export_trained(
 
 def merge_adapter(base: Path, adapter: Path, out: Path) -> Path:
     """Merge a saved adapter into its base checkpoint (a causal LM or a ChemVLM-layout model)
-    and save the result as a plain Hugging Face checkpoint, written beside and renamed."""
+    and save the result as a plain Hugging Face checkpoint, written whole or not at all."""
     import json
-    import shutil
 
     import torch
     from peft import PeftModel
@@ -96,11 +96,9 @@ def merge_adapter(base: Path, adapter: Path, out: Path) -> Path:
     else:
         model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = staging(out)
     model.save_pretrained(tmp, safe_serialization=True)
     source = adapter if (adapter / "tokenizer_config.json").is_file() else base
     AutoTokenizer.from_pretrained(source).save_pretrained(tmp)
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    publish(tmp, out)
     return out

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import random
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
+
+from training.files import publish, staging
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +108,7 @@ def render_pairs(smiles: Iterable[str], out: Path, seed: int = 0, limit: int | N
 
     rng = random.Random(seed)
     fonts = system_fonts()
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = staging(out)
     (tmp / "images").mkdir(parents=True)
     n = 0
     with (tmp / "pairs.jsonl").open("w", encoding="utf-8") as fh:
@@ -128,8 +128,7 @@ def render_pairs(smiles: Iterable[str], out: Path, seed: int = 0, limit: int | N
             image.save(tmp / name)
             fh.write(ImagePair(image=name, smiles=can, style=style).model_dump_json() + "\n")
             n += 1
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    publish(tmp, out)
     return n
 
 

@@ -4,7 +4,7 @@ Documents are tokenized one at a time and appended to `tokens.bin` with EOS betw
 neither the corpus nor its tokens ever sit in memory. Training reads sequences from the memory
 map in an order that is a pure function of (seed, epoch, position): the data position of a run
 is its step number, which is what makes a resumed run see exactly the batches it would have.
-The folder is written under a temporary name and renamed when complete.
+The folder is written whole or not at all (`training.files`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from training.data.order import EpochOrder
+from training.files import publish, staging
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +59,7 @@ def pack_corpus(
     if eos is None:
         raise ValueError("the tokenizer has no EOS token to separate documents")
     dtype = np.uint16 if len(tokenizer) <= np.iinfo(np.uint16).max + 1 else np.uint32
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = staging(out)
     tmp.mkdir(parents=True)
     n_tokens = n_docs = 0
     with (tmp / TOKENS).open("wb") as fh:
@@ -84,8 +84,7 @@ def pack_corpus(
             "add documents or lower train.seq_len"
         )
     (tmp / META).write_text(meta.model_dump_json(indent=1))
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    publish(tmp, out)
     logger.info("packed %d documents, %d tokens, %d sequences", n_docs, n_tokens, meta.n_sequences)
     return meta
 
