@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
@@ -41,7 +42,7 @@ def _run(recipe: str, config: Path, out: Path | None, resume: bool, model: Path 
         fail(str(exc))
     if cfg.recipe != recipe:
         fail(f"{config} is a {cfg.recipe!r} config; run `chemagent train {cfg.recipe}`")
-    module = __import__(f"training.{recipe}", fromlist=["run"])
+    module = importlib.import_module(f"training.{recipe}")
     try:
         result = module.run(cfg, resume=resume)
     except (FileNotFoundError, FileExistsError, ValueError) as exc:

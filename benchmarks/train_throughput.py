@@ -72,18 +72,9 @@ def plain_loop(model: Any, batch: Any, spec: Any, warmup: int) -> float:
 
 def trainer_loop(model: Any, batch: Any, spec: Any, warmup: int, out: Path) -> float:
     from training.base import make_accelerator
-    from training.config import RunConfig
     from training.loop import Trainer
 
-    cfg = RunConfig.model_validate(
-        {
-            "recipe": "pretrain",
-            "model": {"path": "x"},
-            "train": spec.model_dump(),
-            "pretrain": {"sources": [{"path": "x"}]},
-        }
-    )
-    Trainer(make_accelerator(cfg), model, batch, spec, out).train()
+    Trainer(make_accelerator(spec), model, batch, spec, out).train()
     rates = [
         json.loads(line)["tokens_per_s"]
         for line in (out / "metrics.jsonl").read_text().splitlines()
@@ -98,7 +89,7 @@ def main() -> None:
     from models.formats import CHEMDFM_TEMPLATE
     from models.tiny import TinyLlamaSize, build_tiny_llama
     from training.config import TrainSpec
-    from training.data.dialogue import tokenize_dialogue
+    from training.data.dialogue import padding_id, tokenize_dialogue
     from training.sft import TokenizedDialogues
 
     ap = argparse.ArgumentParser()
@@ -122,7 +113,7 @@ def main() -> None:
         base = build_tiny_llama(Path(tmp) / "base", TinyLlamaSize(**SIZES[args.size]))
         tok = AutoTokenizer.from_pretrained(base)
         rows = [tokenize_dialogue(tok, d, CHEMDFM_TEMPLATE, spec.seq_len) for d in dialogues(400)]
-        data = TokenizedDialogues(rows, tok.pad_token_id, seed=0)
+        data = TokenizedDialogues(rows, padding_id(tok), seed=0)
 
         def batch(micro: int) -> Any:
             return data.batch(micro, spec.micro_batch_size)

@@ -17,7 +17,7 @@ import numpy as np
 
 from training.base import base_checkpoint, make_accelerator
 from training.config import LoRASpec, RunConfig
-from training.data.dialogue import Dialogue, Turn, collate, tokenize_dialogue
+from training.data.dialogue import Dialogue, Turn, collate, padding_id, tokenize_dialogue
 from training.data.images import ImagePair, read_pairs
 from training.data.order import EpochOrder
 from training.loop import Batch, Trainer, TrainResult
@@ -83,9 +83,7 @@ class ImageDialogues:
         assert cfg.align is not None
         self.max_tiles = cfg.align.max_tiles or model_config.max_tiles
         self.order = EpochOrder(len(pairs), cfg.train.seed)
-        self.pad = (
-            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        )
+        self.pad = padding_id(tokenizer)
 
     def example(self, k: int) -> tuple[list[int], list[int], np.ndarray]:
         from PIL import Image
@@ -126,7 +124,7 @@ def run(cfg: RunConfig, resume: bool = False) -> TrainResult:
 
     assert cfg.align is not None and cfg.stage is not None
     out = cfg.out_dir()
-    acc = make_accelerator(cfg)
+    acc = make_accelerator(cfg.train)
     path = base_checkpoint(cfg, out, acc)
     tokenizer = AutoTokenizer.from_pretrained(path)
     model: Any = ChemVLMForConditionalGeneration.from_pretrained(path, dtype=torch.float32)

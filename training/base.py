@@ -7,21 +7,21 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from training.config import RunConfig
+from training.config import RunConfig, TrainSpec
 from training.loop import resolve_precision
 
 logger = logging.getLogger(__name__)
 
 
-def make_accelerator(cfg: RunConfig) -> Any:
+def make_accelerator(spec: TrainSpec) -> Any:
     from accelerate import Accelerator
 
     from models.backends.transformers_local import pick_device
 
-    device = pick_device(cfg.train.device)
+    device = pick_device(spec.device)
     return Accelerator(
-        mixed_precision=resolve_precision(cfg.train, device),
-        gradient_accumulation_steps=cfg.train.grad_accum,
+        mixed_precision=resolve_precision(spec, device),
+        gradient_accumulation_steps=spec.grad_accum,
         cpu=device == "cpu",
         step_scheduler_with_optimizer=False,
     )

@@ -44,7 +44,7 @@ def batch_fn(data: PackedDataset, cfg: RunConfig) -> Any:
 
 def run(cfg: RunConfig, resume: bool = False) -> TrainResult:
     out = cfg.out_dir()
-    acc = make_accelerator(cfg)
+    acc = make_accelerator(cfg.train)
     model, tokenizer = load_causal_lm(base_checkpoint(cfg, out, acc), cfg)
     data = packed_data(cfg, tokenizer, out, acc)
     logger.info("%d sequences of %d tokens", len(data), cfg.train.seq_len)

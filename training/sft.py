@@ -8,7 +8,14 @@ from typing import Any
 
 from training.base import base_checkpoint, load_causal_lm, make_accelerator
 from training.config import RunConfig
-from training.data.dialogue import IGNORE, Dialogue, collate, read_dialogues, tokenize_dialogue
+from training.data.dialogue import (
+    IGNORE,
+    Dialogue,
+    collate,
+    padding_id,
+    read_dialogues,
+    tokenize_dialogue,
+)
 from training.data.mixer import mix
 from training.data.order import EpochOrder
 from training.loop import Batch, Trainer, TrainResult
@@ -52,8 +59,7 @@ class TokenizedDialogues:
 def tokenize_all(cfg: RunConfig, tokenizer: Any, dialogues: list[Dialogue]) -> TokenizedDialogues:
     template = template_for(cfg)
     rows = [tokenize_dialogue(tokenizer, d, template, cfg.train.seq_len) for d in dialogues]
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    return TokenizedDialogues(rows, pad, cfg.train.seed)
+    return TokenizedDialogues(rows, padding_id(tokenizer), cfg.train.seed)
 
 
 def run(cfg: RunConfig, resume: bool = False) -> TrainResult:
@@ -62,7 +68,7 @@ def run(cfg: RunConfig, resume: bool = False) -> TrainResult:
     from training import lora
 
     out = cfg.out_dir()
-    acc = make_accelerator(cfg)
+    acc = make_accelerator(cfg.train)
     base = base_checkpoint(cfg, out, acc)
     model, tokenizer = load_causal_lm(base, cfg)
     data = tokenize_all(cfg, tokenizer, load_dialogues(cfg))

@@ -134,6 +134,12 @@ def tokenize_dialogue(
     return ids[:max_len], labels[:max_len]
 
 
+def padding_id(tokenizer: Any) -> int:
+    """The tokenizer's pad token, or EOS where it has none (LLaMA's tokenizer)."""
+    pad = tokenizer.pad_token_id
+    return int(pad if pad is not None else tokenizer.eos_token_id)
+
+
 def collate(rows: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, Any]:
     """Pad (input_ids, labels) rows to the longest: pad tokens are masked out and unlabelled."""
     import torch
