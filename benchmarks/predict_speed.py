@@ -1,7 +1,8 @@
 """Property-prediction throughput on 10,000 real molecules (the first 10,000 of MoleculeNet HIV).
 
-For each endpoint model: predictions/s batched (featurise all, one LightGBM call per task),
-with and without the applicability-domain search, and the baseline measured in the same run:
+For each endpoint model: predictions/s batched (featurise all, one LightGBM call per task, and
+for the ensembles one perceptron pass and one kernel block per 1,024 molecules), with and
+without the applicability-domain search, and the baseline measured in the same run:
 the agent tool's path, one `predict(smiles)` call per molecule, on the first 1,000 molecules.
 
 Run: `python benchmarks/predict_speed.py [--data ../shared/data/moleculenet/chemprop_2019]
@@ -61,8 +62,9 @@ def main() -> None:
         for s in sub:
             model.predict(s)
         one = len(sub) / (time.perf_counter() - t)
+        members = "+".join(m.kind for m in model.card.members) or "trees"
         print(
-            f"{name:8s} features {'+'.join(model.card.features):22s} "
+            f"{name:8s} {members:14s} features {'+'.join(model.card.features):22s} "
             f"batched {fast:8.0f}/s  batched+domain {with_domain:8.0f}/s  "
             f"one-at-a-time+domain (baseline) {one:7.0f}/s  "
             f"ratio batched+domain/baseline {with_domain / one:5.1f}x"

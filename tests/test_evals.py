@@ -338,3 +338,22 @@ def test_report_plot_only_where_there_is_an_roc_auc(tmp_path):
     assert png is not None and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = markdown([roc, other])
     assert "| ours (tool:predict) | 83.3 |" in table and "| ChemDFM-13B | 78.4 |" in table
+
+
+@pytest.mark.parametrize("endpoint", ["bace", "bbbp", "clintox", "hiv"])
+def test_chemdfm_property_molecules_are_not_in_the_predictors_training_set(endpoint):
+    """The README compares the predictors on the ChemDFM authors' property files; a model
+    refitted on our validation split would have seen some of their molecules."""
+    from rdkit import RDLogger
+
+    from tools.predict.model import load_model
+
+    RDLogger.DisableLog("rdApp.*")
+    training = set(load_model(endpoint).training.smiles)
+    task = get_task(f"property-{endpoint}")
+    seen = []
+    for ex in task.examples(data_for(task.name)):
+        mol = Chem.MolFromSmiles(ex.input or "")
+        if mol is not None and Chem.MolToSmiles(mol) in training:
+            seen.append(ex.input)
+    assert not seen, f"{len(seen)} of their molecules were trained on, e.g. {seen[:3]}"

@@ -13,6 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.predict.kernel import SVMSpec
+from tools.predict.mlp import MLPSpec
+
 FEATURE_BLOCKS = ("morgan", "fmorgan", "maccs", "desc")
 
 
@@ -48,6 +51,13 @@ class Endpoint(BaseModel):
     features: tuple[str, ...]
     params: dict[str, Any]
     rounds: int = Field(ge=1)
+    mlp: MLPSpec | None = Field(None, description="Average a multitask perceptron in.")
+    svm: SVMSpec | None = Field(None, description="Average a Tanimoto-kernel SVM in.")
+    refit: bool = Field(
+        False,
+        description="After calibrating on the validation split, fit the members again on "
+        "training + validation molecules (same settings) and ship that model.",
+    )
     paper: PaperScores
 
 
@@ -77,6 +87,7 @@ def catalogue() -> Catalogue:
         merged = {
             "params": defaults["params"],
             "rounds": defaults["rounds"],
+            "refit": defaults.get("refit", False),
             **item,
             "name": name,
         }

@@ -86,6 +86,41 @@ def featurize_mols(
     return np.nan_to_num(np.clip(X, -CLIP, CLIP)).astype(np.float32)
 
 
+class BlockTable:
+    """Several feature blocks of the same molecules side by side, sliced per model: the trees,
+    the perceptron and a report each take their own blocks from one featurisation."""
+
+    def __init__(self, X: np.ndarray, blocks: Sequence[str], descriptors: Sequence[str]) -> None:
+        self.X = X
+        self.blocks = list(blocks)
+        self.descriptors = list(descriptors)
+        self.offsets: dict[str, tuple[int, int]] = {}
+        col = 0
+        for b in self.blocks:
+            w = block_width(b, self.descriptors)
+            self.offsets[b] = (col, col + w)
+            col += w
+        if col != X.shape[1]:
+            raise ValueError(f"{X.shape[1]} columns for blocks {'+'.join(blocks)} of width {col}")
+
+    @classmethod
+    def from_mols(
+        cls, mols: Sequence[Chem.Mol], blocks: Sequence[str], descriptors: Sequence[str]
+    ) -> BlockTable:
+        return cls(featurize_mols(mols, blocks, descriptors), blocks, descriptors)
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def rows(self, index: np.ndarray) -> BlockTable:
+        return BlockTable(self.X[index], self.blocks, self.descriptors)
+
+    def columns(self, blocks: Sequence[str]) -> np.ndarray:
+        if list(blocks) == self.blocks:
+            return self.X
+        return np.hstack([self.X[:, slice(*self.offsets[b])] for b in blocks])
+
+
 def _featurize_chunk(args: tuple[list[str], tuple[str, ...], tuple[str, ...]]) -> np.ndarray:
     smiles, blocks, descriptors = args
     RDLogger.DisableLog("rdApp.*")

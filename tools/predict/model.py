@@ -1,7 +1,9 @@
-"""A trained endpoint: LightGBM boosters per task, their calibration, and the training set.
+"""A trained endpoint: LightGBM boosters per task, optionally averaged with a multitask
+perceptron and a Tanimoto-kernel SVM, their calibration, and the training set.
 
-Saved as plain files (a JSON card, gzipped LightGBM text models, an `.npz` of fingerprints) so
-that loading never unpickles anything and a model can be read by LightGBM alone.
+Saved as plain files (a JSON card, gzipped LightGBM text models, `.npz` arrays for the
+perceptron, the kernel machine and the training fingerprints) so that loading never unpickles
+anything and predicting never imports torch.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,7 +28,9 @@ from tools.chem.mol import ChemLimits, parse_smiles
 from tools.predict.calibration import Platt
 from tools.predict.domain import Neighbourhood, TrainingSet
 from tools.predict.endpoints import Endpoint
-from tools.predict.features import featurize_mols
+from tools.predict.features import BlockTable
+from tools.predict.kernel import KernelMachine, SVMSpec, kernel_bits
+from tools.predict.mlp import MLP_BLOCKS, MLPSpec, Perceptron
 
 if TYPE_CHECKING:
     import lightgbm
@@ -34,6 +39,21 @@ log = logging.getLogger(__name__)
 
 CARD = "model.json"
 DOMAIN = "training_set.npz"
+MLP_FILE = "mlp.npz"
+SVM_FILE = "svm.npz"
+MemberKind = Literal["trees", "mlp", "svm"]
+
+
+class MemberCard(BaseModel):
+    """One model of an ensemble: its per-task map from score to probability (Platt, fitted on
+    the validation split) and how it scored alone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: MemberKind
+    calibration: list[Platt]
+    valid_roc_auc: float
+    test_roc_auc: float | None = None
 
 
 class TaskCard(BaseModel):
@@ -64,6 +84,18 @@ class ModelCard(BaseModel):
     seed: int
     dataset_sha256: str
     split: str = "deterministic Bemis-Murcko scaffold split 80/10/10 (OGB)"
+    trained_on: Literal["train", "train+valid"] = Field(
+        "train",
+        description="train+valid: refitted on both after the validation split chose the "
+        "recipe and fitted the calibration.",
+    )
+    mlp: MLPSpec | None = None
+    svm: SVMSpec | None = None
+    members: list[MemberCard] = Field(
+        default_factory=list,
+        description="Empty for trees alone; otherwise the models whose calibrated "
+        "probabilities are averaged.",
+    )
     tasks: list[TaskCard]
     test_roc_auc: float = Field(description="Mean over tasks, test split.")
     valid_roc_auc: float
@@ -93,6 +125,24 @@ class Prediction(BaseModel):
     domain: Neighbourhood | None = None
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What every member of a model needs for a batch of molecules."""
+
+    table: BlockTable
+    bits: list[np.ndarray] | None = None
+
+    def rows(self, index: np.ndarray) -> Inputs:
+        return Inputs(
+            self.table.rows(index), None if self.bits is None else [b[index] for b in self.bits]
+        )
+
+
+def input_blocks(features: Sequence[str], mlp: MLPSpec | None) -> list[str]:
+    """The feature blocks a model reads: the trees' and, with a perceptron, all of its."""
+    return list(dict.fromkeys([*features, *(MLP_BLOCKS if mlp is not None else ())]))
+
+
 class ModelNotFound(FileNotFoundError):
     """No trained model for an endpoint where it was looked for."""
 
@@ -101,26 +151,59 @@ class EndpointModel:
     """Predicts one endpoint's tasks for molecules."""
 
     def __init__(
-        self, card: ModelCard, boosters: list[lightgbm.Booster], training: TrainingSet
+        self,
+        card: ModelCard,
+        boosters: list[lightgbm.Booster],
+        training: TrainingSet,
+        perceptron: Perceptron | None = None,
+        machine: KernelMachine | None = None,
     ) -> None:
-        if len(boosters) != len(card.tasks):
+        if card.tasks and len(boosters) != len(card.tasks):  # tasks are empty while training
             raise ValueError("one booster per task is needed")
+        if (perceptron is None) != (card.mlp is None) or (machine is None) != (card.svm is None):
+            raise ValueError("the card and the members given disagree")
         self.card = card
         self.boosters = boosters
         self.training = training
+        self.perceptron = perceptron
+        self.machine = machine
 
-    def raw_scores(self, X: np.ndarray) -> np.ndarray:
-        """Uncalibrated probabilities, one column per task."""
-        if len(X) == 0:
-            return np.zeros((0, len(self.boosters)))
-        return np.column_stack([b.predict(X) for b in self.boosters])
+    def featurize(self, mols: Sequence[Chem.Mol]) -> Inputs:
+        c = self.card
+        table = BlockTable.from_mols(mols, input_blocks(c.features, c.mlp), c.descriptors)
+        bits = kernel_bits(mols, c.svm) if c.svm is not None else None
+        return Inputs(table, bits)
 
-    def probabilities(self, X: np.ndarray) -> np.ndarray:
+    def member_scores(self, X: Inputs) -> dict[MemberKind, np.ndarray]:
+        """Each member's own score in [0, 1], one column per task (the kernel machine's signed
+        margin through a sigmoid, so Platt's logit gives the margin back)."""
+        n = len(X.table)
+        out: dict[MemberKind, np.ndarray] = {}
+        trees = X.table.columns(self.card.features)
+        out["trees"] = (
+            np.column_stack([b.predict(trees) for b in self.boosters])
+            if n
+            else np.zeros((0, len(self.boosters)))
+        )
+        if self.perceptron is not None:
+            out["mlp"] = self.perceptron.forward(X.table.columns(MLP_BLOCKS))
+        if self.machine is not None:
+            if X.bits is None:
+                raise ValueError("the kernel machine needs the molecules' fingerprints")
+            out["svm"] = 1 / (1 + np.exp(-self.machine.decision(X.bits)))
+        return out
+
+    def raw_scores(self, X: Inputs) -> np.ndarray:
+        """Uncalibrated scores, one column per task: the trees' probabilities, or the mean of
+        the members' calibrated probabilities."""
+        scores = self.member_scores(X)
+        if not self.card.members:
+            return scores["trees"]
+        return combine(self.card.members, scores)
+
+    def probabilities(self, X: Inputs) -> np.ndarray:
         raw = self.raw_scores(X)
         return np.column_stack([t.calibration(raw[:, j]) for j, t in enumerate(self.card.tasks)])
-
-    def featurize(self, mols: Sequence[Chem.Mol]) -> np.ndarray:
-        return featurize_mols(mols, self.card.features, self.card.descriptors)
 
     def predict_mols(self, mols: Sequence[Chem.Mol], domain: bool = True) -> list[Prediction]:
         probs = self.probabilities(self.featurize(mols))
@@ -164,6 +247,10 @@ class EndpointModel:
                 # mtime=0: the same model gives the same bytes, so retraining shows no diff
                 with gzip.GzipFile(_task_file(tmp, task.column), "wb", mtime=0) as fh:
                     fh.write(text)
+            if self.perceptron is not None:
+                np.savez_compressed(tmp / MLP_FILE, **self.perceptron.arrays())
+            if self.machine is not None:
+                np.savez_compressed(tmp / SVM_FILE, **self.machine.arrays())
             np.savez_compressed(
                 tmp / DOMAIN, smiles=np.array(self.training.smiles), packed=self.training.packed
             )
@@ -190,7 +277,23 @@ class EndpointModel:
                 boosters.append(lightgbm.Booster(model_str=fh.read()))
         with np.load(directory / DOMAIN, allow_pickle=False) as z:
             training = TrainingSet([str(s) for s in z["smiles"]], z["packed"])
-        return cls(card, boosters, training)
+        perceptron = machine = None
+        if card.mlp is not None:
+            with np.load(directory / MLP_FILE, allow_pickle=False) as z:
+                perceptron = Perceptron.from_arrays(z)
+        if card.svm is not None:
+            with np.load(directory / SVM_FILE, allow_pickle=False) as z:
+                machine = KernelMachine.from_arrays(card.svm, z, len(card.tasks))
+        return cls(card, boosters, training, perceptron, machine)
+
+
+def combine(members: Sequence[MemberCard], scores: dict[MemberKind, np.ndarray]) -> np.ndarray:
+    """Mean over members of each member's Platt-calibrated probability, task by task."""
+    total = np.zeros_like(scores[members[0].kind], dtype=np.float64)
+    for m in members:
+        S = scores[m.kind]
+        total += np.column_stack([p(S[:, j]) for j, p in enumerate(m.calibration)])
+    return total / len(members)
 
 
 def _task_file(directory: Path, column: str) -> Path:

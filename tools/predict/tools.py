@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tools.base import Tool, ToolError, ToolResult, tool
 from tools.chem.mol import ChemLimits
 from tools.predict.endpoints import catalogue
-from tools.predict.model import ModelNotFound, Prediction, load_model
+from tools.predict.model import ModelCard, ModelNotFound, Prediction, load_model
 
 
 class PredictArgs(BaseModel):
@@ -34,22 +34,28 @@ class PredictArgs(BaseModel):
             raise ValueError(exc.args[0]) from None
 
 
-def describe_model(p: Prediction, features: list[str]) -> str:
+def describe_model(p: Prediction, card: ModelCard) -> str:
+    kind = f"LightGBM on {'+'.join(card.features)}"
+    if card.members:
+        names = {"trees": kind, "mlp": "a multitask perceptron", "svm": "a Tanimoto-kernel SVM"}
+        parts = [names[m.kind] for m in card.members]
+        kind = "average of " + ", ".join(parts[:-1]) + " and " + parts[-1] + ","
+    data = "training + validation" if card.trained_on == "train+valid" else "training"
     return (
-        f"LightGBM on {'+'.join(features)} trained on MoleculeNet {p.endpoint.upper()}; "
+        f"{kind} trained on the {data} scaffolds of MoleculeNet {p.endpoint.upper()}; "
         f"test ROC-AUC {p.test_roc_auc:.2f} on held-out scaffolds (scaffold split), "
         "probabilities calibrated on the validation split"
     )
 
 
-def prediction_result(p: Prediction, features: list[str]) -> ToolResult:
+def prediction_result(p: Prediction, card: ModelCard) -> ToolResult:
     lines = [f"{p.title}: P({t.label}) = {t.probability:.2f}" for t in p.tasks]
     data: dict[str, object] = {
         "smiles": p.smiles,
         "endpoint": p.endpoint,
         "prediction": lines,
         "probabilities": {t.column: t.probability for t in p.tasks},
-        "model_quality": describe_model(p, features),
+        "model_quality": describe_model(p, card),
         "test_roc_auc": p.test_roc_auc,
     }
     if p.domain is not None:
@@ -86,6 +92,6 @@ def predict_tools(
             p = model.predict(a.smiles, limits, domain=domain)
         except ValueError as exc:
             raise ToolError(str(exc)) from None
-        return prediction_result(p, model.card.features)
+        return prediction_result(p, model.card)
 
     return [predict_property]

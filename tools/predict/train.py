@@ -14,18 +14,28 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 from rdkit import Chem, RDLogger, rdBase
 
-from tools.predict.calibration import brier, expected_calibration_error, fit_platt
+from tools.predict.calibration import Platt, brier, expected_calibration_error, fit_platt
 from tools.predict.domain import CLOSE, MODERATE, TrainingSet, band
 from tools.predict.endpoints import Endpoint
-from tools.predict.features import block_width, descriptor_names, featurize_smiles
+from tools.predict.features import BlockTable, block_width, descriptor_names, featurize_smiles
+from tools.predict.kernel import KernelMachine, fit_kernel_machine, kernel_bits
 from tools.predict.metrics import mean_auc, task_aucs
-from tools.predict.model import EndpointModel, ModelCard, TaskCard
+from tools.predict.mlp import MLP_BLOCKS, Perceptron, fit_perceptron
+from tools.predict.model import (
+    EndpointModel,
+    Inputs,
+    MemberCard,
+    ModelCard,
+    TaskCard,
+    combine,
+    input_blocks,
+)
 from tools.predict.split import Split, scaffold_split
 
 if TYPE_CHECKING:
@@ -98,22 +108,12 @@ def load_dataset(endpoint: Endpoint, data_dir: Path) -> Dataset:
     )
 
 
-class FeatureTable:
+class FeatureTable(BlockTable):
     """All feature blocks of a dataset, computed once and sliced per candidate recipe."""
 
     def __init__(self, smiles: Sequence[str], blocks: Sequence[str], workers: int = 1) -> None:
-        self.descriptors = descriptor_names()
-        self.blocks = list(blocks)
-        self.X = featurize_smiles(smiles, self.blocks, self.descriptors, workers)
-        self.offsets: dict[str, tuple[int, int]] = {}
-        col = 0
-        for b in self.blocks:
-            w = block_width(b, self.descriptors)
-            self.offsets[b] = (col, col + w)
-            col += w
-
-    def columns(self, blocks: Sequence[str]) -> np.ndarray:
-        return np.hstack([self.X[:, slice(*self.offsets[b])] for b in blocks])
+        names = descriptor_names()
+        super().__init__(featurize_smiles(smiles, blocks, names, workers), blocks, names)
 
 
 def fit_booster(
@@ -134,10 +134,16 @@ def fit_booster(
 
 
 def fit_tasks(
-    endpoint: Endpoint, data: Dataset, X: np.ndarray, seed: int, threads: int
+    endpoint: Endpoint,
+    data: Dataset,
+    X: np.ndarray,
+    seed: int,
+    threads: int,
+    rows: np.ndarray | None = None,
 ) -> list[lightgbm.Booster]:
-    """One booster per task on the training split, each on the rows where its label is known."""
-    tr = np.array(data.split.train, dtype=int)
+    """One booster per task on `rows` (default the training split), each on the rows where its
+    label is known."""
+    tr = np.array(data.split.train if rows is None else rows, dtype=int)
     Y = data.labels
     boosters = []
     for j in range(Y.shape[1]):
@@ -158,6 +164,9 @@ class SeedResult(BaseModel):
     test_brier_calibrated: float
     test_ece_raw: float
     test_ece_calibrated: float
+    members: dict[str, float] = {}
+    members_valid: dict[str, float] = {}
+    test_roc_auc_train_only: float | None = None  # refit recipes: before the refit
 
 
 def _pooled(Y: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -165,59 +174,139 @@ def _pooled(Y: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return P[known], Y[known]
 
 
+class Members(BaseModel):
+    """The fitted models of one endpoint and seed."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    boosters: list[Any]
+    perceptron: Perceptron | None = None
+    machine: KernelMachine | None = None
+
+
+def fit_members(
+    endpoint: Endpoint,
+    data: Dataset,
+    inputs: Inputs,
+    rows: np.ndarray,
+    seed: int,
+    threads: int,
+    machine: KernelMachine | None = None,
+) -> Members:
+    """The trees and, as the recipe asks, the perceptron and the kernel SVM, on `rows`."""
+    Y = data.labels
+    boosters = fit_tasks(
+        endpoint, data, inputs.table.columns(endpoint.features), seed, threads, rows
+    )
+    perceptron = None
+    if endpoint.mlp is not None:
+        X = inputs.table.columns(MLP_BLOCKS)
+        n_fp = X.shape[1] - block_width("desc", inputs.table.descriptors)
+        perceptron = fit_perceptron(X[rows], Y[rows], n_fp, endpoint.mlp, seed, threads)
+    if endpoint.svm is not None and machine is None:
+        assert inputs.bits is not None
+        machine = fit_kernel_machine([b[rows] for b in inputs.bits], Y[rows], endpoint.svm)
+    return Members(boosters=boosters, perceptron=perceptron, machine=machine)
+
+
 def train_seed(
     endpoint: Endpoint,
     data: Dataset,
-    X: np.ndarray,
-    features: Sequence[str],
-    descriptors: Sequence[str],
+    inputs: Inputs,
     seed: int,
     threads: int,
+    machines: dict[str, KernelMachine] | None = None,
 ) -> tuple[EndpointModel, SeedResult]:
-    """Train every task on the training split, calibrate on valid, score on test."""
+    """Train every member on the training split, calibrate on valid, score on test.
+
+    With `refit` in the recipe, the members are then fitted again with the same settings on
+    training + validation molecules, keep the calibration learned on the validation split,
+    and it is this model whose test ROC-AUC is measured and which is saved.
+
+    `machines` caches the kernel SVM per fitted row set: it has no randomness, so the seeds
+    share it."""
     tr, va, te = (
         np.array(p, dtype=int) for p in (data.split.train, data.split.valid, data.split.test)
     )
     Y = data.labels
-    boosters = fit_tasks(endpoint, data, X, seed, threads)
-    raw_va = np.column_stack([b.predict(X[va]) for b in boosters])
-    raw_te = np.column_stack([b.predict(X[te]) for b in boosters])
-    cards = []
+    features = list(endpoint.features)
+    machines = {} if machines is None else machines
+    fitted = fit_members(endpoint, data, inputs, tr, seed, threads, machines.get("train"))
+    if fitted.machine is not None:
+        machines["train"] = fitted.machine
+    descriptors = inputs.table.descriptors if "desc" in input_blocks(features, endpoint.mlp) else []
+    import lightgbm
+
+    card = ModelCard(
+        endpoint=endpoint.name,
+        title=endpoint.title,
+        features=features,
+        descriptors=descriptors,
+        params=dict(endpoint.params),
+        rounds=endpoint.rounds,
+        seed=seed,
+        dataset_sha256=data.sha256,
+        mlp=endpoint.mlp,
+        svm=endpoint.svm,
+        trained_on="train",
+        tasks=[],
+        test_roc_auc=0.0,
+        valid_roc_auc=0.0,
+        rdkit_version=rdBase.rdkitVersion,
+        lightgbm_version=lightgbm.__version__,
+    )
+    training = TrainingSet.from_smiles([Chem.CanonSmiles(data.smiles[i]) for i in tr])
+    model = EndpointModel(card, fitted.boosters, training, fitted.perceptron, fitted.machine)
+    scores_va = model.member_scores(inputs.rows(va))
+    before_refit = model.member_scores(inputs.rows(te)) if endpoint.refit else None
+    if endpoint.refit:
+        both = np.concatenate([tr, va])
+        fitted = fit_members(endpoint, data, inputs, both, seed, threads, machines.get("refit"))
+        if fitted.machine is not None:
+            machines["refit"] = fitted.machine
+        card.trained_on = "train+valid"
+        training = TrainingSet.from_smiles([Chem.CanonSmiles(data.smiles[i]) for i in both])
+        model = EndpointModel(card, fitted.boosters, training, fitted.perceptron, fitted.machine)
+    scores_te = model.member_scores(inputs.rows(te))
+    if len(scores_va) > 1:
+        for kind in scores_va:
+            card.members.append(
+                MemberCard(
+                    kind=kind,
+                    calibration=[
+                        _platt(scores_va[kind][:, j], Y[va, j]) for j in range(Y.shape[1])
+                    ],
+                    valid_roc_auc=round(mean_auc(Y[va], scores_va[kind]), 4),
+                    test_roc_auc=round(mean_auc(Y[te], scores_te[kind]), 4),
+                )
+            )
+        raw_va, raw_te = combine(card.members, scores_va), combine(card.members, scores_te)
+        raw_before = None if before_refit is None else combine(card.members, before_refit)
+    else:
+        raw_va, raw_te = scores_va["trees"], scores_te["trees"]
+        raw_before = None if before_refit is None else before_refit["trees"]
+    fit_rows = np.concatenate([tr, va]) if endpoint.refit else tr
     for j, task in enumerate(endpoint.tasks):
-        rows = tr[~np.isnan(Y[tr, j])]
-        known = ~np.isnan(Y[va, j])
-        cards.append(
+        rows = fit_rows[~np.isnan(Y[fit_rows, j])]
+        card.tasks.append(
             TaskCard(
                 column=task.column,
                 label=task.label,
-                calibration=fit_platt(raw_va[known, j], Y[va, j][known]),
+                calibration=_platt(raw_va[:, j], Y[va, j]),
                 n_train=len(rows),
                 n_train_positive=int(Y[rows, j].sum()),
                 valid_roc_auc=None,
                 test_roc_auc=None,
             )
         )
-    cal_te = np.column_stack([c.calibration(raw_te[:, j]) for j, c in enumerate(cards)])
-    for tc, v, t in zip(cards, task_aucs(Y[va], raw_va), task_aucs(Y[te], raw_te), strict=True):
+    cal_te = np.column_stack([c.calibration(raw_te[:, j]) for j, c in enumerate(card.tasks)])
+    for tc, v, t in zip(
+        card.tasks, task_aucs(Y[va], raw_va), task_aucs(Y[te], raw_te), strict=True
+    ):
         tc.valid_roc_auc = None if v is None else round(v, 4)
         tc.test_roc_auc = None if t is None else round(t, 4)
-    import lightgbm
-
-    card = ModelCard(
-        endpoint=endpoint.name,
-        title=endpoint.title,
-        features=list(features),
-        descriptors=list(descriptors) if "desc" in features else [],
-        params=dict(endpoint.params),
-        rounds=endpoint.rounds,
-        seed=seed,
-        dataset_sha256=data.sha256,
-        tasks=cards,
-        test_roc_auc=round(mean_auc(Y[te], raw_te), 4),
-        valid_roc_auc=round(mean_auc(Y[va], raw_va), 4),
-        rdkit_version=rdBase.rdkitVersion,
-        lightgbm_version=lightgbm.__version__,
-    )
+    card.test_roc_auc = round(mean_auc(Y[te], raw_te), 4)
+    card.valid_roc_auc = round(mean_auc(Y[va], raw_va), 4)
     p_raw, y = _pooled(Y[te], raw_te)
     p_cal, _ = _pooled(Y[te], cal_te)
     result = SeedResult(
@@ -228,9 +317,18 @@ def train_seed(
         test_brier_calibrated=brier(p_cal, y),
         test_ece_raw=expected_calibration_error(p_raw, y),
         test_ece_calibrated=expected_calibration_error(p_cal, y),
+        members={m.kind: m.test_roc_auc or 0.0 for m in card.members},
+        members_valid={m.kind: m.valid_roc_auc for m in card.members},
+        test_roc_auc_train_only=None
+        if raw_before is None
+        else round(mean_auc(Y[te], raw_before), 4),
     )
-    training = TrainingSet.from_smiles([Chem.CanonSmiles(data.smiles[i]) for i in tr])
-    return EndpointModel(card, boosters, training), result
+    return model, result
+
+
+def _platt(scores: np.ndarray, labels: np.ndarray) -> Platt:
+    known = ~np.isnan(labels)
+    return fit_platt(scores[known], labels[known])
 
 
 def validation_score(
@@ -278,10 +376,10 @@ class EndpointReport(BaseModel):
         return float(np.std([s.test_roc_auc for s in self.seeds]))
 
 
-def domain_bands(model: EndpointModel, data: Dataset, X: np.ndarray) -> list[DomainBand]:
+def domain_bands(model: EndpointModel, data: Dataset, inputs: Inputs) -> list[DomainBand]:
     """Test ROC-AUC of the shipped model within each applicability-domain band."""
     te = np.array(data.split.test)
-    P = model.probabilities(X[te])
+    P = model.probabilities(inputs.rows(te))
     sims = np.array(
         [
             model.training.neighbourhood(Chem.MolFromSmiles(data.smiles[i])).nearest_similarity
@@ -316,7 +414,11 @@ def train_endpoint(
     cpus = os.cpu_count() or 1
     threads = threads or cpus
     data = load_dataset(endpoint, data_dir)
-    blocks = list(dict.fromkeys([*endpoint.features, *(b for c in candidates for b in c)]))
+    blocks = list(
+        dict.fromkeys(
+            [*input_blocks(endpoint.features, endpoint.mlp), *(b for c in candidates for b in c)]
+        )
+    )
     say(f"{endpoint.name}: featurising {len(data.smiles)} molecules ({'+'.join(blocks)})")
     table = FeatureTable(data.smiles, blocks, workers or cpus)
     selection = {}
@@ -331,13 +433,19 @@ def train_endpoint(
         if best != "+".join(endpoint.features):
             say(f"{endpoint.name}: validation picks {best} over {'+'.join(endpoint.features)}")
         endpoint = endpoint.model_copy(update={"features": tuple(best.split("+"))})
-    X = table.columns(endpoint.features)
+    bits = None
+    if endpoint.svm is not None:
+        bits = kernel_bits([Chem.MolFromSmiles(s) for s in data.smiles], endpoint.svm)
+    inputs = Inputs(table, bits)
     results, shipped = [], None
+    machines: dict[str, KernelMachine] = {}
     for seed in seeds:
-        model, result = train_seed(
-            endpoint, data, X, endpoint.features, table.descriptors, seed, threads
+        model, result = train_seed(endpoint, data, inputs, seed, threads, machines)
+        members = "".join(f", {k} {100 * v:.1f}" for k, v in result.members.items())
+        say(
+            f"{endpoint.name}: seed {seed} test ROC-AUC {100 * result.test_roc_auc:.1f}"
+            + (f" (members alone{members})" if members else "")
         )
-        say(f"{endpoint.name}: seed {seed} test ROC-AUC {100 * result.test_roc_auc:.1f}")
         results.append(result)
         if shipped is None:
             shipped = model
@@ -354,8 +462,19 @@ def train_endpoint(
         n_test=len(data.split.test),
         seeds=results,
         selection=selection,
-        domain=domain_bands(shipped, data, X),
+        domain=domain_bands(shipped, data, inputs),
     )
+
+
+def recipe(endpoint: Endpoint, features: Sequence[str]) -> str:
+    """The model in a few words, for the report."""
+    parts = [f"LightGBM on {'+'.join(features)}"]
+    if endpoint.mlp is not None:
+        parts.append("multitask perceptron")
+    if endpoint.svm is not None:
+        parts.append(f"SVM, Tanimoto kernel on {'+'.join(endpoint.svm.fingerprints)}")
+    text = " + ".join(parts)
+    return text + ", refitted on train+valid" if endpoint.refit else text
 
 
 RF_MORGAN = {"bace": 87.0, "bbbp": 69.2, "clintox": 77.5, "hiv": 81.7, "tox21": 72.2}
@@ -368,7 +487,9 @@ def render_report(reports: Sequence[EndpointReport], endpoints: dict[str, Endpoi
         "",
         "Scaffold split 80/10/10 (Bemis-Murcko with chirality, largest sets first; identical to "
         "OGB's BACE and BBBP test indices). LightGBM per task on the features chosen on the "
-        "validation split; mean ± std over seeds "
+        "validation split; where the recipe says so (see `recipe`), averaged with a multitask "
+        "perceptron and a Tanimoto-kernel SVM and refitted on training + validation molecules "
+        "after the validation split chose and calibrated it. Mean ± std over seeds "
         f"{', '.join(str(s.seed) for s in reports[0].seeds)}; the shipped model is seed 0. "
         "Regenerate with `chemagent train predictors --report FILE` (`--select` adds the "
         "validation comparison of feature sets).",
@@ -391,19 +512,46 @@ def render_report(reports: Sequence[EndpointReport], endpoints: dict[str, Endpoi
         + " | ".join(f"{RF_MORGAN.get(r.endpoint, float('nan')):.1f}" for r in reports)
         + " |",
         "",
-        "| endpoint | features | molecules (train/valid/test) | beats ChemDFM-13B | beats best published | shipped model (seed 0) test | valid |",
+        "| endpoint | recipe | molecules (train/valid/test) | beats ChemDFM-13B | beats best published | shipped model (seed 0) test | valid |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in reports:
         p = endpoints[r.endpoint].paper
         s0 = r.seeds[0]
         lines.append(
-            f"| {r.endpoint} | {'+'.join(r.features)} | {r.n_molecules} "
+            f"| {r.endpoint} | {recipe(endpoints[r.endpoint], r.features)} | {r.n_molecules} "
             f"({r.n_train}/{r.n_valid}/{r.n_test}) | "
             f"{'yes' if 100 * r.test_mean > p.chemdfm_13b else 'no'} | "
             f"{'yes' if 100 * r.test_mean > p.best else 'no'} | "
             f"{100 * s0.test_roc_auc:.1f} | {100 * s0.valid_roc_auc:.1f} |"
         )
+    detailed = [
+        r for r in reports if r.seeds[0].members or r.seeds[0].test_roc_auc_train_only is not None
+    ]
+    if detailed:
+        lines += [
+            "",
+            "## Ensemble members and the refit (test ROC-AUC x100, mean over seeds)",
+            "",
+            "Validation: the trees alone and the whole ensemble (what chose the ensemble). Test: "
+            "each member alone as shipped, and the whole model trained on the training split "
+            "only, before the refit on training + validation molecules.",
+            "",
+            "| endpoint | valid: trees | valid: ensemble | test: trees | perceptron | kernel SVM | training split only | shipped |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+
+        def mean_of(values: list[float | None]) -> str:
+            known = [v for v in values if v is not None]
+            return f"{100 * np.mean(known):.1f}" if known else "-"
+
+        for r in detailed:
+            cells = [mean_of([s.members_valid.get("trees") for s in r.seeds])]
+            cells.append(mean_of([s.valid_roc_auc for s in r.seeds]) if r.seeds[0].members else "-")
+            cells += [mean_of([s.members.get(k) for s in r.seeds]) for k in ("trees", "mlp", "svm")]
+            cells.append(mean_of([s.test_roc_auc_train_only for s in r.seeds]))
+            cells.append(f"{100 * r.test_mean:.1f}")
+            lines.append(f"| {r.endpoint} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "## Calibration (test split, all tasks pooled, mean over seeds)",
@@ -416,8 +564,12 @@ def render_report(reports: Sequence[EndpointReport], endpoints: dict[str, Endpoi
     for r in reports:
         m = {
             k: np.mean([getattr(s, k) for s in r.seeds])
-            for k in SeedResult.model_fields
-            if k.startswith("test_")
+            for k in (
+                "test_brier_raw",
+                "test_brier_calibrated",
+                "test_ece_raw",
+                "test_ece_calibrated",
+            )
         }
         lines.append(
             f"| {r.endpoint} | {m['test_brier_raw']:.4f} | {m['test_brier_calibrated']:.4f} | "
