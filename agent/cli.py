@@ -372,7 +372,9 @@ def train_predictors(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write the markdown report here.")
     ] = None,
-    threads: Annotated[int | None, typer.Option("--threads", help="LightGBM threads.")] = None,
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="LightGBM and PyTorch threads.")
+    ] = None,
     config: ConfigOpt = None,
     home: HomeOpt = None,
 ) -> None:
