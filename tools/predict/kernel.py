@@ -58,12 +58,19 @@ def kernel_bits(mols: Sequence[Chem.Mol], spec: SVMSpec) -> list[np.ndarray]:
     return out
 
 
-def tanimoto_kernel(A: Sequence[np.ndarray], B: Sequence[np.ndarray]) -> np.ndarray:
-    """Mean over fingerprints of the Tanimoto similarity of every row of A to every row of B."""
+def tanimoto_kernel(
+    A: Sequence[np.ndarray],
+    B: Sequence[np.ndarray],
+    B_counts: Sequence[np.ndarray] | None = None,
+) -> np.ndarray:
+    """Mean over fingerprints of the Tanimoto similarity of every row of A to every row of B.
+    `B_counts` (the bits set in each row of B) saves recounting a fixed B on every call."""
+    if B_counts is None:
+        B_counts = [b.sum(1) for b in B]
     K = np.zeros((len(A[0]), len(B[0])), dtype=np.float64)
-    for a, b in zip(A, B, strict=True):
+    for a, b, b_count in zip(A, B, B_counts, strict=True):
         inter = (a @ b.T).astype(np.float64)
-        union = a.sum(1)[:, None] + b.sum(1)[None, :] - inter
+        union = a.sum(1)[:, None] + b_count[None, :] - inter
         K += np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
     return K / len(A)
 
@@ -84,6 +91,7 @@ class KernelMachine:
     def __init__(self, spec: SVMSpec, vectors: list[np.ndarray], tasks: list[KernelTask]) -> None:
         self.spec = spec
         self.vectors = vectors
+        self.counts = [v.sum(1) for v in vectors]  # counted once, not per prediction
         self.tasks = tasks
 
     def decision(self, bits: Sequence[np.ndarray]) -> np.ndarray:
@@ -91,7 +99,7 @@ class KernelMachine:
         n = len(bits[0])
         out = np.zeros((n, len(self.tasks)))
         for i in range(0, n, CHUNK):  # the kernel block stays ~50 MB however many molecules
-            K = tanimoto_kernel([b[i : i + CHUNK] for b in bits], self.vectors)
+            K = tanimoto_kernel([b[i : i + CHUNK] for b in bits], self.vectors, self.counts)
             for j, t in enumerate(self.tasks):
                 out[i : i + CHUNK, j] = K[:, t.support] @ t.coef + t.intercept
         return out
