@@ -152,7 +152,7 @@ def test_predicting_with_the_shipped_ensemble_does_not_import_torch():
         "import sys\n"
         "from tools.predict.model import load_model\n"
         "m = load_model('tox21')\n"
-        "assert m.perceptron is not None and m.machine is not None\n"
+        "assert m.fitted.perceptron is not None and m.fitted.machine is not None\n"
         "p = m.predict('Oc1ccc(cc1)C(C)(C)c1ccc(O)cc1')\n"
         "assert len(p.tasks) == 12\n"
         "print(sorted(k for k in ('torch', 'transformers') if k in sys.modules))\n"

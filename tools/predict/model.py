@@ -147,42 +147,23 @@ class ModelNotFound(FileNotFoundError):
     """No trained model for an endpoint where it was looked for."""
 
 
-class EndpointModel:
-    """Predicts one endpoint's tasks for molecules."""
+@dataclass(frozen=True)
+class Fitted:
+    """An endpoint's fitted models: one booster per task, and the perceptron and the kernel
+    machine where the recipe has them. Training scores these before any card exists."""
 
-    def __init__(
-        self,
-        card: ModelCard,
-        boosters: list[lightgbm.Booster],
-        training: TrainingSet,
-        perceptron: Perceptron | None = None,
-        machine: KernelMachine | None = None,
-    ) -> None:
-        if card.tasks and len(boosters) != len(card.tasks):  # tasks are empty while training
-            raise ValueError("one booster per task is needed")
-        if (perceptron is None) != (card.mlp is None) or (machine is None) != (card.svm is None):
-            raise ValueError("the card and the members given disagree")
-        self.card = card
-        self.boosters = boosters
-        self.training = training
-        self.perceptron = perceptron
-        self.machine = machine
+    boosters: list[lightgbm.Booster]
+    perceptron: Perceptron | None = None
+    machine: KernelMachine | None = None
 
-    def featurize(self, mols: Sequence[Chem.Mol]) -> Inputs:
-        c = self.card
-        table = BlockTable.from_mols(mols, input_blocks(c.features, c.mlp), c.descriptors)
-        bits = kernel_bits(mols, c.svm) if c.svm is not None else None
-        return Inputs(table, bits)
-
-    def member_scores(self, X: Inputs) -> dict[MemberKind, np.ndarray]:
+    def scores(self, features: Sequence[str], X: Inputs) -> dict[MemberKind, np.ndarray]:
         """Each member's own score in [0, 1], one column per task (the kernel machine's signed
         margin through a sigmoid, so Platt's logit gives the margin back)."""
-        n = len(X.table)
         out: dict[MemberKind, np.ndarray] = {}
-        trees = X.table.columns(self.card.features)
+        trees = X.table.columns(features)
         out["trees"] = (
             np.column_stack([b.predict(trees) for b in self.boosters])
-            if n
+            if len(X.table)
             else np.zeros((0, len(self.boosters)))
         )
         if self.perceptron is not None:
@@ -192,6 +173,30 @@ class EndpointModel:
                 raise ValueError("the kernel machine needs the molecules' fingerprints")
             out["svm"] = 1 / (1 + np.exp(-self.machine.decision(X.bits)))
         return out
+
+
+class EndpointModel:
+    """Predicts one endpoint's tasks for molecules."""
+
+    def __init__(self, card: ModelCard, fitted: Fitted, training: TrainingSet) -> None:
+        if len(fitted.boosters) != len(card.tasks):
+            raise ValueError("one booster per task is needed")
+        if (fitted.perceptron is None) != (card.mlp is None) or (fitted.machine is None) != (
+            card.svm is None
+        ):
+            raise ValueError("the card and the members given disagree")
+        self.card = card
+        self.fitted = fitted
+        self.training = training
+
+    def featurize(self, mols: Sequence[Chem.Mol]) -> Inputs:
+        c = self.card
+        table = BlockTable.from_mols(mols, input_blocks(c.features, c.mlp), c.descriptors)
+        bits = kernel_bits(mols, c.svm) if c.svm is not None else None
+        return Inputs(table, bits)
+
+    def member_scores(self, X: Inputs) -> dict[MemberKind, np.ndarray]:
+        return self.fitted.scores(self.card.features, X)
 
     def raw_scores(self, X: Inputs) -> np.ndarray:
         """Uncalibrated scores, one column per task: the trees' probabilities, or the mean of
@@ -242,15 +247,15 @@ class EndpointModel:
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
         try:
             (tmp / CARD).write_text(self.card.model_dump_json(indent=2) + "\n", "utf-8")
-            for task, booster in zip(self.card.tasks, self.boosters, strict=True):
+            for task, booster in zip(self.card.tasks, self.fitted.boosters, strict=True):
                 text = booster.model_to_string().encode()
                 # mtime=0: the same model gives the same bytes, so retraining shows no diff
                 with gzip.GzipFile(_task_file(tmp, task.column), "wb", mtime=0) as fh:
                     fh.write(text)
-            if self.perceptron is not None:
-                np.savez_compressed(tmp / MLP_FILE, **self.perceptron.arrays())
-            if self.machine is not None:
-                np.savez_compressed(tmp / SVM_FILE, **self.machine.arrays())
+            if self.fitted.perceptron is not None:
+                np.savez_compressed(tmp / MLP_FILE, **self.fitted.perceptron.arrays())
+            if self.fitted.machine is not None:
+                np.savez_compressed(tmp / SVM_FILE, **self.fitted.machine.arrays())
             np.savez_compressed(
                 tmp / DOMAIN, smiles=np.array(self.training.smiles), packed=self.training.packed
             )
@@ -284,7 +289,7 @@ class EndpointModel:
         if card.svm is not None:
             with np.load(directory / SVM_FILE, allow_pickle=False) as z:
                 machine = KernelMachine.from_arrays(card.svm, z, len(card.tasks))
-        return cls(card, boosters, training, perceptron, machine)
+        return cls(card, Fitted(boosters, perceptron, machine), training)
 
 
 def combine(members: Sequence[MemberCard], scores: dict[MemberKind, np.ndarray]) -> np.ndarray:

@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -26,11 +26,13 @@ from tools.predict.endpoints import Endpoint
 from tools.predict.features import BlockTable, block_width, descriptor_names, featurize_smiles
 from tools.predict.kernel import KernelMachine, fit_kernel_machine, kernel_bits
 from tools.predict.metrics import mean_auc, task_aucs
-from tools.predict.mlp import MLP_BLOCKS, Perceptron, fit_perceptron
+from tools.predict.mlp import MLP_BLOCKS, fit_perceptron
 from tools.predict.model import (
     EndpointModel,
+    Fitted,
     Inputs,
     MemberCard,
+    MemberKind,
     ModelCard,
     TaskCard,
     combine,
@@ -174,16 +176,6 @@ def _pooled(Y: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return P[known], Y[known]
 
 
-class Members(BaseModel):
-    """The fitted models of one endpoint and seed."""
-
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-
-    boosters: list[Any]
-    perceptron: Perceptron | None = None
-    machine: KernelMachine | None = None
-
-
 def fit_members(
     endpoint: Endpoint,
     data: Dataset,
@@ -192,7 +184,7 @@ def fit_members(
     seed: int,
     threads: int,
     machine: KernelMachine | None = None,
-) -> Members:
+) -> Fitted:
     """The trees and, as the recipe asks, the perceptron and the kernel SVM, on `rows`."""
     Y = data.labels
     boosters = fit_tasks(
@@ -206,7 +198,7 @@ def fit_members(
     if endpoint.svm is not None and machine is None:
         assert inputs.bits is not None
         machine = fit_kernel_machine([b[rows] for b in inputs.bits], Y[rows], endpoint.svm)
-    return Members(boosters=boosters, perceptron=perceptron, machine=machine)
+    return Fitted(boosters, perceptron, machine)
 
 
 def train_seed(
@@ -230,83 +222,78 @@ def train_seed(
     )
     Y = data.labels
     features = list(endpoint.features)
-    machines = {} if machines is None else machines
-    fitted = fit_members(endpoint, data, inputs, tr, seed, threads, machines.get("train"))
-    if fitted.machine is not None:
-        machines["train"] = fitted.machine
-    descriptors = inputs.table.descriptors if "desc" in input_blocks(features, endpoint.mlp) else []
-    import lightgbm
-
-    card = ModelCard(
-        endpoint=endpoint.name,
-        title=endpoint.title,
-        features=features,
-        descriptors=descriptors,
-        params=dict(endpoint.params),
-        rounds=endpoint.rounds,
-        seed=seed,
-        dataset_sha256=data.sha256,
-        mlp=endpoint.mlp,
-        svm=endpoint.svm,
-        trained_on="train",
-        tasks=[],
-        test_roc_auc=0.0,
-        valid_roc_auc=0.0,
-        rdkit_version=rdBase.rdkitVersion,
-        lightgbm_version=lightgbm.__version__,
-    )
-    training = TrainingSet.from_smiles([Chem.CanonSmiles(data.smiles[i]) for i in tr])
-    model = EndpointModel(card, fitted.boosters, training, fitted.perceptron, fitted.machine)
-    scores_va = model.member_scores(inputs.rows(va))
-    before_refit = model.member_scores(inputs.rows(te)) if endpoint.refit else None
-    if endpoint.refit:
-        both = np.concatenate([tr, va])
-        fitted = fit_members(endpoint, data, inputs, both, seed, threads, machines.get("refit"))
-        if fitted.machine is not None:
-            machines["refit"] = fitted.machine
-        card.trained_on = "train+valid"
-        training = TrainingSet.from_smiles([Chem.CanonSmiles(data.smiles[i]) for i in both])
-        model = EndpointModel(card, fitted.boosters, training, fitted.perceptron, fitted.machine)
-    scores_te = model.member_scores(inputs.rows(te))
-    if len(scores_va) > 1:
-        for kind in scores_va:
-            card.members.append(
-                MemberCard(
-                    kind=kind,
-                    calibration=[
-                        _platt(scores_va[kind][:, j], Y[va, j]) for j in range(Y.shape[1])
-                    ],
-                    valid_roc_auc=round(mean_auc(Y[va], scores_va[kind]), 4),
-                    test_roc_auc=round(mean_auc(Y[te], scores_te[kind]), 4),
-                )
-            )
-        raw_va, raw_te = combine(card.members, scores_va), combine(card.members, scores_te)
-        raw_before = None if before_refit is None else combine(card.members, before_refit)
-    else:
-        raw_va, raw_te = scores_va["trees"], scores_te["trees"]
-        raw_before = None if before_refit is None else before_refit["trees"]
     fit_rows = np.concatenate([tr, va]) if endpoint.refit else tr
-    for j, task in enumerate(endpoint.tasks):
+    machines = {} if machines is None else machines
+
+    def fit(rows: np.ndarray, key: str) -> Fitted:
+        fitted = fit_members(endpoint, data, inputs, rows, seed, threads, machines.get(key))
+        if fitted.machine is not None:
+            machines[key] = fitted.machine
+        return fitted
+
+    first = fit(tr, "train")
+    fitted = fit(fit_rows, "refit") if endpoint.refit else first
+    scores_va = first.scores(features, inputs.rows(va))
+    scores_te = fitted.scores(features, inputs.rows(te))
+    before_refit = first.scores(features, inputs.rows(te)) if endpoint.refit else None
+    members = []
+    if len(scores_va) > 1:
+        members = [
+            MemberCard(
+                kind=kind,
+                calibration=[_platt(scores_va[kind][:, j], Y[va, j]) for j in range(Y.shape[1])],
+                valid_roc_auc=round(mean_auc(Y[va], scores_va[kind]), 4),
+                test_roc_auc=round(mean_auc(Y[te], scores_te[kind]), 4),
+            )
+            for kind in scores_va
+        ]
+
+    def ensemble(scores: dict[MemberKind, np.ndarray]) -> np.ndarray:
+        return combine(members, scores) if members else scores["trees"]
+
+    raw_va, raw_te = ensemble(scores_va), ensemble(scores_te)
+    tasks = []
+    for j, (task, v, t) in enumerate(
+        zip(endpoint.tasks, task_aucs(Y[va], raw_va), task_aucs(Y[te], raw_te), strict=True)
+    ):
         rows = fit_rows[~np.isnan(Y[fit_rows, j])]
-        card.tasks.append(
+        tasks.append(
             TaskCard(
                 column=task.column,
                 label=task.label,
                 calibration=_platt(raw_va[:, j], Y[va, j]),
                 n_train=len(rows),
                 n_train_positive=int(Y[rows, j].sum()),
-                valid_roc_auc=None,
-                test_roc_auc=None,
+                valid_roc_auc=None if v is None else round(v, 4),
+                test_roc_auc=None if t is None else round(t, 4),
             )
         )
-    cal_te = np.column_stack([c.calibration(raw_te[:, j]) for j, c in enumerate(card.tasks)])
-    for tc, v, t in zip(
-        card.tasks, task_aucs(Y[va], raw_va), task_aucs(Y[te], raw_te), strict=True
-    ):
-        tc.valid_roc_auc = None if v is None else round(v, 4)
-        tc.test_roc_auc = None if t is None else round(t, 4)
-    card.test_roc_auc = round(mean_auc(Y[te], raw_te), 4)
-    card.valid_roc_auc = round(mean_auc(Y[va], raw_va), 4)
+    import lightgbm
+
+    card = ModelCard(
+        endpoint=endpoint.name,
+        title=endpoint.title,
+        features=features,
+        descriptors=inputs.table.descriptors
+        if "desc" in input_blocks(features, endpoint.mlp)
+        else [],
+        params=dict(endpoint.params),
+        rounds=endpoint.rounds,
+        seed=seed,
+        dataset_sha256=data.sha256,
+        trained_on="train+valid" if endpoint.refit else "train",
+        mlp=endpoint.mlp,
+        svm=endpoint.svm,
+        members=members,
+        tasks=tasks,
+        test_roc_auc=round(mean_auc(Y[te], raw_te), 4),
+        valid_roc_auc=round(mean_auc(Y[va], raw_va), 4),
+        rdkit_version=rdBase.rdkitVersion,
+        lightgbm_version=lightgbm.__version__,
+    )
+    training = TrainingSet.from_smiles([Chem.CanonSmiles(data.smiles[i]) for i in fit_rows])
+    model = EndpointModel(card, fitted, training)
+    cal_te = np.column_stack([c.calibration(raw_te[:, j]) for j, c in enumerate(tasks)])
     p_raw, y = _pooled(Y[te], raw_te)
     p_cal, _ = _pooled(Y[te], cal_te)
     result = SeedResult(
@@ -317,11 +304,11 @@ def train_seed(
         test_brier_calibrated=brier(p_cal, y),
         test_ece_raw=expected_calibration_error(p_raw, y),
         test_ece_calibrated=expected_calibration_error(p_cal, y),
-        members={m.kind: m.test_roc_auc or 0.0 for m in card.members},
-        members_valid={m.kind: m.valid_roc_auc for m in card.members},
+        members={m.kind: m.test_roc_auc or 0.0 for m in members},
+        members_valid={m.kind: m.valid_roc_auc for m in members},
         test_roc_auc_train_only=None
-        if raw_before is None
-        else round(mean_auc(Y[te], raw_before), 4),
+        if before_refit is None
+        else round(mean_auc(Y[te], ensemble(before_refit)), 4),
     )
     return model, result
 
