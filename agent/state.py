@@ -68,7 +68,8 @@ class Plan(_Model):
 
 
 class AgentState(TypedDict, total=False):
-    """Per-thread state. Per-question keys are reset by `screen`; `memory` and `history` persist."""
+    """Per-thread state. Per-question keys are reset by `screen`; `memory`, `history` and
+    `agents` persist."""
 
     question: str
     images: list[str]
@@ -84,3 +85,4 @@ class AgentState(TypedDict, total=False):
     answer: dict[str, Any] | None
     memory: list[dict[str, Any]]
     history: list[dict[str, str]]
+    agents: list[str]  # Schedule 1 agents named in recent turns (the safety screen's memory)

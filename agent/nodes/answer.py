@@ -56,13 +56,26 @@ def answer(state: AgentState, *, deps: Deps) -> dict[str, Any]:
             logger.error("answer cites what was not retrieved: %s", problems)
             warnings.extend(f"citation check: {p}" for p in problems)
         text = with_warnings(findings, warnings)
+        # Whatever wrote it (model, template, a quoted passage), an answer that gives
+        # preparation steps for a Schedule 1 agent is withheld.
+        quoted = " ".join(c.passage.quote for c in citations if c.passage is not None)
+        withheld = deps.screen.screen_answer(f"{text}\n{quoted}")
+        if withheld is not None:
+            logger.warning("answer withheld by the safety screen")
+            text, citations, refusal = withheld, [], withheld
     subjects = state.get("subjects", [])
     result = Answer(
         question=question,
         text=text,
         citations=citations,
         steps=[
-            Step(tool=e.call.tool, args=e.call.args, ok=e.ok, seconds=e.seconds, summary=e.summary)
+            Step(
+                tool=e.call.tool,
+                args=e.call.args,
+                ok=e.ok,
+                seconds=e.seconds,
+                summary=e.summary if not refusal else "(withheld by the safety screen)",
+            )
             for e in evidence
         ],
         molecules=[Molecule(smiles=s["smiles"], name=s.get("name")) for s in subjects],

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from typing import Any
 
 from agent.deps import Deps
 from agent.planners.parse import find_mentions
+from agent.safety import asks_to_make, refers_back
 from agent.state import AgentState
+from tools.base import ToolError
+
+logger = logging.getLogger(__name__)
+
+# Agents named this many questions back still count when a later question refers to them.
+AGENT_MEMORY = 6
 
 
 def structures_in(question: str, memory: list[dict[str, Any]], deps: Deps) -> list[str]:
@@ -22,9 +31,50 @@ def structures_in(question: str, memory: list[dict[str, Any]], deps: Deps) -> li
     return smiles
 
 
+_MAKE_WHAT = re.compile(
+    r"(?:synthe\w*|prepar\w*|manufactur\w*|produc\w*|make|making|route|recipe|procedure|"
+    r"process)\s+(?:(?:of|for|to)\s+)?(?:the\s+|an?\s+)?(?P<rest>[^?;!\n]{3,200})",
+    re.IGNORECASE,
+)
+_NAME_END = re.compile(r"\s+(?:from|using|with|in|at|on|via|by|starting|and|or)\s+", re.IGNORECASE)
+
+
+def named_targets(question: str) -> list[str]:
+    """Candidate systematic names after a production word ("Synthesis of O-isopropyl ..."),
+    longest first, for OPSIN to try: a name nobody listed is still screened by its structure."""
+    out: list[str] = []
+    for m in _MAKE_WHAT.finditer(question):
+        rest = _NAME_END.split(m.group("rest").split(", ")[0])[0].strip(" .,:")
+        words = rest.split()[:12]
+        out.extend(" ".join(words[:n]).rstrip(".,:") for n in range(len(words), 0, -1))
+    return [c for c in dict.fromkeys(out) if len(c) >= 6 and any(ch.isalpha() for ch in c)]
+
+
+def opsin_structures(question: str, deps: Deps) -> list[str]:
+    """Structures OPSIN reads from the names a production request names (offline only)."""
+    opsin = deps.resolver.opsin if deps.resolver is not None else None
+    names = named_targets(question)
+    if opsin is None or not names:
+        return []
+    try:
+        return [r.smiles for r in opsin.parse(names) if r.smiles]
+    except ToolError as exc:  # OPSIN missing: the structure screen after resolution still runs
+        logger.warning("safety screen could not run OPSIN: %s", exc)
+        return []
+
+
 def screen(state: AgentState, *, deps: Deps) -> dict[str, Any]:
     question = state["question"]
-    result = deps.screen.screen(question, structures_in(question, state.get("memory", []), deps))
+    memory = state.get("memory", [])
+    smiles = structures_in(question, memory, deps)
+    named_now = bool(find_mentions(question, deps.names, deps.settings.chem))
+    earlier = list(state.get("agents", []))
+    refer = earlier if (refers_back(question) or not named_now) else []
+    result = deps.screen.screen(question, smiles, refer)
+    if result.refusal is None and not result.agents and asks_to_make(question):
+        extra = opsin_structures(question, deps)
+        if extra:
+            result = deps.screen.screen(question, [*smiles, *extra], refer)
     return {
         "started_at": time.time(),
         "step": 0,
@@ -36,6 +86,7 @@ def screen(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         "stop_reason": None,
         "llm_failed": False,
         "answer": None,
+        "agents": list(dict.fromkeys([*result.agents, *earlier]))[:AGENT_MEMORY],
     }
 
 
