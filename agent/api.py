@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,11 @@ from agent.planners.base import Planner
 from agent.settings import Settings, get_settings
 from models.chat import ChatModel
 from tools.base import ToolRegistry
+from tools.locks import exclusive
 
 MAX_QUESTION_CHARS = 20_000
+# NUL and the other C0/C1 controls (tab, newline and carriage return are text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class QuestionError(ValueError):
@@ -41,6 +46,11 @@ class StepEvent(BaseModel):
 def check_question(question: str, images: list[str] | None = None) -> tuple[str, list[str]]:
     """Validate input before anything is stored; returns the stripped question and image paths."""
     text = (question or "").strip()
+    if bad := _CONTROL.search(text):
+        raise QuestionError(
+            f"the question contains a control character ({bad.group(0)!r}) at position "
+            f"{bad.start() + 1}; remove it (text pasted from a binary file?) and ask again"
+        )
     if not text:
         raise QuestionError(
             "empty question: ask about a molecule, e.g. 'What is the logP of aspirin?'"
@@ -115,8 +125,16 @@ class Assistant:
         """Answer one question; pass `thread_id` to continue a conversation."""
         text, paths = check_question(question, images)
         tid = thread_id or uuid.uuid4().hex
-        state = self.graph.invoke({"question": text, "images": paths}, self._config(tid))
+        with self._thread(tid):
+            state = self.graph.invoke({"question": text, "images": paths}, self._config(tid))
         return Answer.model_validate({**state["answer"], "thread_id": tid})
+
+    def _thread(self, tid: str) -> AbstractContextManager[None]:
+        """The turns of one thread run one at a time, whichever process asks: otherwise two
+        writers each append to the history they read and the last one wins."""
+        return exclusive(
+            self.settings.thread_lock(tid), f"thread {tid}", self.settings.agent.thread_wait_s
+        )
 
     async def aask(
         self, question: str, images: list[str] | None = None, thread_id: str | None = None
@@ -132,16 +150,17 @@ class Assistant:
         tid = thread_id or uuid.uuid4().hex
         config = self._config(tid)
         seen = 0
-        for chunk in self.graph.stream(
-            {"question": text, "images": paths}, config, stream_mode="updates"
-        ):
-            for node, update in chunk.items():
-                update = dict(update or {})
-                evidence = update.get("evidence", [])
-                yield StepEvent(node=node, message=_describe(node, update, evidence[seen:]))
-                if node in ("screen", "act"):  # screen resets the evidence of the thread
-                    seen = len(evidence)
-        state = self.graph.get_state(config).values
+        with self._thread(tid):
+            for chunk in self.graph.stream(
+                {"question": text, "images": paths}, config, stream_mode="updates"
+            ):
+                for node, update in chunk.items():
+                    update = dict(update or {})
+                    evidence = update.get("evidence", [])
+                    yield StepEvent(node=node, message=_describe(node, update, evidence[seen:]))
+                    if node in ("screen", "act"):  # screen resets the evidence of the thread
+                        seen = len(evidence)
+            state = self.graph.get_state(config).values
         yield Answer.model_validate({**state["answer"], "thread_id": tid})
 
     def history(self, thread_id: str) -> list[dict[str, str]]:

@@ -3,7 +3,8 @@
 Each input line is `{"id": ..., "question": ..., "images": [...]}`. Each result is appended to
 the output as one JSON line as soon as it is known, written with a single `write` and fsync'd,
 so a kill loses at most the line being written; a torn last line is cut off on the next run.
-A rerun skips ids that already have an answer and retries those that failed.
+A rerun skips ids that already have an answer and retries those that failed (their old failure
+lines are removed first, so each id appears once). One run per output file at a time.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tools.locks import LockBusy, exclusive
 
 if TYPE_CHECKING:
     from agent.api import Assistant
@@ -49,11 +52,15 @@ class BatchReport(BaseModel):
 
 
 def read_done(out_path: Path) -> set[str]:
-    """Ids answered in a previous run; repairs a torn last line left by a kill."""
+    """Ids answered in a previous run; repairs a torn last line left by a kill and drops the
+    failure records of earlier runs (they are retried now), so each id appears once."""
     if not out_path.exists():
         return set()
+    if out_path.is_dir():
+        raise BatchError(f"the output {out_path} is a folder; give a file name such as out.jsonl")
     raw = out_path.read_bytes()
     done: set[str] = set()
+    kept: list[bytes] = []
     good_end = 0
     offset = 0
     for line in raw.splitlines(keepends=True):
@@ -69,10 +76,18 @@ def read_done(out_path: Path) -> set[str]:
         if not line.endswith(b"\n"):
             break
         good_end = offset
-        if rec.get("ok"):
+        if isinstance(rec, dict) and rec.get("ok") and str(rec.get("id")) not in done:
             done.add(str(rec["id"]))
+            kept.append(line)
     if good_end != len(raw):
         logger.warning("cutting a partly written last line from %s", out_path)
+    if len(kept) != raw[:good_end].count(b"\n"):
+        # Failed records are retried in this run: rewrite the file without them, atomically
+        # (a kill leaves either the old file or the new one).
+        tmp = out_path.with_name(out_path.name + ".partial")
+        tmp.write_bytes(b"".join(kept))
+        os.replace(tmp, out_path)
+    elif good_end != len(raw):
         with out_path.open("r+b") as fh:
             fh.truncate(good_end)
     return done
@@ -85,7 +100,19 @@ def read_items(in_path: Path) -> tuple[list[BatchItem], list[dict[str, Any]]]:
     items: list[BatchItem] = []
     bad: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for n, line in enumerate(in_path.read_text(encoding="utf-8").splitlines(), start=1):
+    for n, raw in enumerate(in_path.read_bytes().splitlines(), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad.append(
+                {
+                    "id": f"line-{n}",
+                    "ok": False,
+                    "error": f"line {n}: not UTF-8 text (byte {exc.start + 1}); save the file "
+                    "as UTF-8",
+                }
+            )
+            continue
         if not line.strip():
             continue
         try:
@@ -119,11 +146,30 @@ def run_batch(
     concurrency: int = 4,
     on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> BatchReport:
-    """Answer every question of `in_path` not yet answered in `out_path`."""
+    """Answer every question of `in_path` not yet answered in `out_path`; one run per output
+    file at a time (a second fails at once, naming the first one's PID)."""
+    items, bad = read_items(in_path)
+    if out_path.is_dir():
+        raise BatchError(f"the output {out_path} is a folder; give a file name such as out.jsonl")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_file = out_path.with_name(out_path.name + ".lock")
+    try:
+        with exclusive(lock_file, f"the batch output {out_path}"):
+            return _run_locked(assistant, items, bad, out_path, concurrency, on_result)
+    except LockBusy as exc:
+        raise BatchError(str(exc)) from None
+
+
+def _run_locked(
+    assistant: Assistant,
+    items: list[BatchItem],
+    bad: list[dict[str, Any]],
+    out_path: Path,
+    concurrency: int,
+    on_result: Callable[[dict[str, Any]], None] | None,
+) -> BatchReport:
     from agent.api import QuestionError
 
-    items, bad = read_items(in_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     done = read_done(out_path)
     todo = [it for it in items if str(it.id) not in done]
     lock = threading.Lock()

@@ -45,6 +45,7 @@ def _assistant(config: Path | None, flags: dict[str, Any]) -> Any:
     from agent.api import Assistant
     from agent.settings import ConfigFileError, get_settings
     from models.errors import ModelError
+    from tools.base import ToolError
 
     try:
         settings = get_settings(flags, config_file=config)
@@ -52,8 +53,13 @@ def _assistant(config: Path | None, flags: dict[str, Any]) -> Any:
         fail(str(exc))
     try:
         return Assistant(settings)
-    except (ValueError, ModelError) as exc:  # llm planner with no model, unknown preset, bad path
+    except (ValueError, ModelError, ToolError) as exc:  # no model, bad preset, safety list...
         fail(str(exc))
+    except sqlite3.DatabaseError as exc:
+        fail(
+            f"the conversation store {settings.checkpoint_db} is damaged ({exc}); move it away "
+            "(earlier threads are lost, new ones work) or set --home to another folder"
+        )
     except (OSError, sqlite3.Error) as exc:
         fail(f"cannot use the data folder {settings.home}: {exc}; set --home or CHEMAGENT_HOME")
 
@@ -93,14 +99,15 @@ def ask(
     max_steps: StepsOpt = None,
     time_budget: BudgetOpt = None,
 ) -> None:
-    """Answer one question."""
+    """Answer one question (exit 1 when tools ran and every one of them failed)."""
     from agent.answer import dump_json
     from agent.api import QuestionError
+    from tools.locks import LockBusy
 
     a = _assistant(config, _overrides(home, max_steps, time_budget))
     try:
         answer = a.ask(question, [str(p) for p in image or []], thread)
-    except QuestionError as exc:
+    except (QuestionError, LockBusy) as exc:
         fail(str(exc))
     finally:
         a.close()
@@ -108,6 +115,8 @@ def ask(
         sys.stdout.write(dump_json(answer) + "\n")
     else:
         render(answer)
+    if answer.steps and not answer.refused and not any(s.ok for s in answer.steps):
+        raise typer.Exit(1)
 
 
 @app.command()

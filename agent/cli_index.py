@@ -37,8 +37,12 @@ def _open(index_dir: Path | None, config: Path | None, must_exist: bool) -> Lite
     folder = index_dir or settings.literature_dir
     if must_exist and not (folder / "index.sqlite").is_file():
         fail(f"no literature index at {folder}; create one with `chemagent index add PATH...`")
+    from tools.literature.store import CorruptIndex
+
     try:
         return LiteratureIndex(folder, settings.literature)
+    except CorruptIndex as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot use the index folder {folder}: {exc}")
 

@@ -7,6 +7,7 @@ This module is the only place that reads the environment.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from contextvars import ContextVar
 from pathlib import Path
@@ -66,10 +67,20 @@ class AgentSettings(BaseModel):
     time_budget_s: float = Field(
         120.0,
         gt=0,
+        le=86400,
         description="Wall-clock budget for one question; then answer with what is known.",
     )
-    tool_timeout_s: float = Field(30.0, gt=0, description="Limit for one tool call, in seconds.")
+    tool_timeout_s: float = Field(
+        30.0, gt=0, le=3600, description="Limit for one tool call, in seconds."
+    )
     max_parallel_tools: int = Field(4, ge=1, le=64, description="Tool calls run at the same time.")
+    thread_wait_s: float = Field(
+        600.0,
+        gt=0,
+        le=86400,
+        description="How long a question waits for an earlier question on the same thread "
+        "(from any process) to finish; turns of one thread never interleave.",
+    )
 
 
 class SafetySettings(BaseModel):
@@ -162,6 +173,11 @@ class Settings(BaseSettings):
     def checkpoint_db(self) -> Path:
         """SQLite file of the conversation threads."""
         return self.home / "threads.sqlite"
+
+    def thread_lock(self, thread_id: str) -> Path:
+        """Lock file that serialises the turns of one thread across processes."""
+        digest = hashlib.sha256(thread_id.encode("utf-8")).hexdigest()[:32]
+        return self.home / "locks" / f"thread-{digest}.lock"
 
     @property
     def depiction_dir(self) -> Path:

@@ -47,6 +47,7 @@ class Evidence(_Model):
     files: list[str] = Field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    timed_out: bool = Field(False, description="Stopped by its time limit or the budget.")
 
 
 class MoleculeRef(_Model):

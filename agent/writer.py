@@ -3,7 +3,8 @@
 The model sees each tool result and each retrieved passage under a number and may cite only
 those numbers. Its reply is rejected (and the template answer shown instead) if it cites a
 number that does not exist, cites nothing although there are results, or writes a SMILES that
-RDKit cannot parse; numbers that appear in no observation are kept but flagged.
+RDKit cannot parse, writes a number that appears in no observation, or is longer than its token
+limit allows.
 """
 
 from __future__ import annotations
@@ -74,10 +75,9 @@ def check_answer(
     evidence_text = " ".join(e.summary + " " + str(e.data) for e in evidence)
     if smiles := bad_smiles(text, evidence_text):
         raise WriterRejected(f"it writes SMILES that RDKit cannot parse: {', '.join(smiles)}")
-    flags = []
     if loose := ungrounded_numbers(text, evidence):
-        flags.append(f"numbers in the answer not found in any tool result: {', '.join(loose)}")
-    return [c for c in citations if c.number in used], flags
+        raise WriterRejected(f"it writes numbers found in no tool result: {', '.join(loose)}")
+    return [c for c in citations if c.number in used], []
 
 
 class LLMWriter:
@@ -105,6 +105,13 @@ class LLMWriter:
         """Answer text, its citations and flags; raises `WriterRejected` or `ModelError`."""
         messages, citations = self.messages(question, evidence)
         text = self.model.complete(messages, Generation(max_tokens=self.max_tokens)).strip()
+        # No tokenizer writes more than about 8 characters a token: a longer reply was not cut
+        # at max_tokens by the server (or is runaway output), and is not shown.
+        if len(text) > 8 * self.max_tokens:
+            raise WriterRejected(
+                f"the reply is {len(text):,} characters, more than {self.max_tokens} tokens can "
+                "hold (llm.max_tokens): the server ignored the limit or the model ran away"
+            )
         kept, flags = check_answer(text, citations, evidence)
         return text, kept, flags
 

@@ -34,11 +34,22 @@ class ModelSettings(BaseModel):
         "and SMILES canonicalisation. Empty: chemdfm-v1.5-8b for llm, chemvlm-8b for vlm.",
     )
     api_key: str | None = Field(None, description="Bearer token, if the server wants one.")
-    timeout_s: float = Field(60.0, gt=0, description="Limit for one request, in seconds.")
-    connect_timeout_s: float = Field(5.0, gt=0, description="Limit for opening a connection.")
+    timeout_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="Limit for one request, the whole answer included, in seconds (also cut "
+        "to the question's time budget).",
+    )
+    connect_timeout_s: float = Field(
+        5.0, gt=0, le=300, description="Limit for opening a connection."
+    )
+    max_response_mb: float = Field(
+        10.0, gt=0, le=1000, description="Larger answers from the model server are refused."
+    )
     retries: int = Field(2, ge=0, le=10, description="Retries on 5xx, 429 and dropped connections.")
-    backoff_s: float = Field(0.5, ge=0, description="First retry delay; doubles each retry.")
-    max_tokens: int = Field(512, ge=1, description="Most tokens in one reply.")
+    backoff_s: float = Field(0.5, ge=0, le=60, description="First retry delay; doubles each retry.")
+    max_tokens: int = Field(512, ge=1, le=32768, description="Most tokens in one reply.")
     temperature: float = Field(0.0, ge=0, le=2, description="0 = greedy, reproducible.")
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="In-process backend: where the model runs."

@@ -53,10 +53,10 @@ def test_bad_answers_are_rejected_with_the_reason(text, reason):
         check_answer(text, cites, EVIDENCE)
 
 
-def test_numbers_not_in_any_result_are_flagged_not_hidden():
+def test_numbers_not_in_any_result_are_rejected_like_a_bad_citation():
     _, cites = observations(EVIDENCE)
-    kept, flags = check_answer("MW 46.07 [1], boiling point 78.4 °C [1].", cites, EVIDENCE)
-    assert kept and flags == ["numbers in the answer not found in any tool result: 78.4"]
+    with pytest.raises(WriterRejected, match=r"numbers found in no tool result: 78\.4"):
+        check_answer("MW 46.07 [1], boiling point 78.4 °C [1].", cites, EVIDENCE)
 
 
 def test_valid_smiles_not_in_the_evidence_is_allowed_but_invalid_is_not():

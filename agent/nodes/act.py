@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -9,30 +10,46 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from agent.deps import Deps
+from agent.nodes.budget import question_deadline
 from agent.nodes.screen import screen_resolved
 from agent.state import AgentState, Evidence, ToolCall
-from tools.base import ToolError, ToolResult
+from tools.base import ToolError, ToolResult, ToolTimeout
+from tools.deadline import deadline_at
 
 logger = logging.getLogger(__name__)
 
 
-def _run(call: ToolCall, deps: Deps) -> tuple[ToolResult | None, str | None, float]:
+Outcome = tuple[ToolResult | None, str | None, float, bool]
+
+
+def _run(call: ToolCall, deps: Deps, timeout: float) -> Outcome:
+    """One call, which itself stops at its timeout or the question's deadline (whichever is
+    first), so timed-out work does not keep running after the answer."""
     start = time.perf_counter()
     try:
-        result = deps.registry.get(call.tool).run(call.args)
-        return result, None, time.perf_counter() - start
+        with deadline_at(time.time() + timeout):
+            result = deps.registry.get(call.tool).run(call.args)
+        return result, None, time.perf_counter() - start, False
+    except ToolTimeout as exc:
+        return None, str(exc), time.perf_counter() - start, True
     except ToolError as exc:
-        return None, str(exc), time.perf_counter() - start
+        return None, str(exc), time.perf_counter() - start, False
     except Exception as exc:  # a bug in a tool must not take the conversation down
         logger.exception("tool %s failed unexpectedly", call.tool)
         return (
             None,
             f"internal error in {call.tool}: {type(exc).__name__}: {exc}",
             time.perf_counter() - start,
+            False,
         )
 
 
 def act(state: AgentState, *, deps: Deps) -> dict[str, Any]:
+    with question_deadline(state, deps):
+        return _act(state, deps)
+
+
+def _act(state: AgentState, deps: Deps) -> dict[str, Any]:
     calls = [ToolCall.model_validate(c) for c in state.get("pending", [])]
     cfg = deps.settings.agent
     remaining = cfg.time_budget_s - (time.time() - state.get("started_at", time.time()))
@@ -41,18 +58,24 @@ def act(state: AgentState, *, deps: Deps) -> dict[str, Any]:
     first_new = len(evidence)
     pool = ThreadPoolExecutor(max_workers=min(cfg.max_parallel_tools, max(len(calls), 1)))
     try:
-        futures = [(c, pool.submit(_run, c, deps)) for c in calls]
+        # Each call gets a copy of this context, so it sees the question's deadline.
+        futures = [
+            (c, pool.submit(contextvars.copy_context().run, _run, c, deps, timeout)) for c in calls
+        ]
         deadline = time.perf_counter() + timeout
         for i, (call, fut) in enumerate(futures, start=len(evidence) + 1):
             try:
-                result, error, seconds = fut.result(
-                    timeout=max(0.0, deadline - time.perf_counter())
+                # A grace second: the call stops itself at the same deadline.
+                result, error, seconds, late = fut.result(
+                    timeout=max(0.0, deadline - time.perf_counter()) + 1.0
                 )
             except FutureTimeout:
-                result, error, seconds = (
+                result, error, seconds, late = (
                     None,
-                    f"timed out after {timeout:g} s (setting agent.tool_timeout_s)",
+                    f"timed out after {timeout:.3g} s (settings agent.tool_timeout_s and "
+                    "agent.time_budget_s)",
                     timeout,
+                    True,
                 )
             ev = Evidence(
                 id=f"E{i}",
@@ -63,6 +86,7 @@ def act(state: AgentState, *, deps: Deps) -> dict[str, Any]:
                 files=result.files if result else [],
                 error=error,
                 seconds=round(seconds, 4),
+                timed_out=late,
             )
             evidence.append(ev.model_dump())
     finally:

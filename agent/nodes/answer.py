@@ -14,6 +14,7 @@ from agent.answer import (
     ungrounded_numbers,
 )
 from agent.deps import Deps
+from agent.nodes.budget import question_deadline
 from agent.state import AgentState, Evidence
 from agent.templates import with_warnings, write_findings
 from agent.writer import WriterRejected
@@ -22,12 +23,34 @@ from models.errors import ModelError
 logger = logging.getLogger(__name__)
 
 
+def out_of_time(evidence: list[Evidence]) -> str | None:
+    """The warning that says which parts of the answer ran out of time, if any did."""
+    late = [
+        f"{e.call.tool}" + (f" ({e.call.label})" if e.call.label else "")
+        for e in evidence
+        if e.timed_out
+    ]
+    if not late:
+        return None
+    return (
+        f"ran out of time: {', '.join(late)}; the answer lacks their results (raise "
+        "agent.time_budget_s or agent.tool_timeout_s, or ask again)"
+    )
+
+
 def answer(state: AgentState, *, deps: Deps) -> dict[str, Any]:
+    with question_deadline(state, deps):
+        return _answer(state, deps)
+
+
+def _answer(state: AgentState, deps: Deps) -> dict[str, Any]:
     question = state["question"]
     evidence = [Evidence.model_validate(e) for e in state.get("evidence", [])]
     warnings = list(state.get("warnings", []))
     if state.get("stop_reason"):
         warnings.append(str(state["stop_reason"]))
+    if late := out_of_time(evidence):
+        warnings.append(late)
     refusal = state.get("refusal")
     if refusal:
         text, citations = refusal, list[Citation]()

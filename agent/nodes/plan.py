@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from agent.deps import Deps
+from agent.nodes.budget import question_deadline
 from agent.planners.base import PlanContext
 from agent.state import AgentState, Evidence, MoleculeRef
 
@@ -20,6 +21,11 @@ def over_budget(state: AgentState, deps: Deps) -> str | None:
 
 
 def plan(state: AgentState, *, deps: Deps) -> dict[str, Any]:
+    with question_deadline(state, deps):
+        return _plan(state, deps)
+
+
+def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
     evidence = [Evidence.model_validate(e) for e in state.get("evidence", [])]
     reason = over_budget(state, deps)
     if reason is not None:

@@ -12,6 +12,7 @@ from agent.planners.parse import find_mentions
 from agent.safety import asks_to_make, refers_back
 from agent.state import AgentState
 from tools.base import ToolError
+from tools.deadline import deadline_at
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,8 @@ def screen(state: AgentState, *, deps: Deps) -> dict[str, Any]:
     refer = earlier if (refers_back(question) or not named_now) else []
     result = deps.screen.screen(question, smiles, refer)
     if result.refusal is None and not result.agents and asks_to_make(question):
-        extra = opsin_structures(question, deps)
+        with deadline_at(time.time() + deps.settings.agent.time_budget_s):
+            extra = opsin_structures(question, deps)
         if extra:
             result = deps.screen.screen(question, [*smiles, *extra], refer)
     return {

@@ -19,7 +19,9 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
 _TOKEN = re.compile(r"[\w@$]+")
 # Scripts written without spaces (CJK) or with prefixes joined to the word (Arabic al-, Hebrew
 # ha-): their names are matched inside the text.
@@ -135,11 +137,7 @@ class NameMatcher:
                 if name in hits:
                     continue
                 parts = self._parts[name]
-                near = (
-                    _near(joined, key)
-                    if width == 1
-                    else _near_words(written.split(), parts)
-                )
+                near = _near(joined, key) if width == 1 else _near_words(written.split(), parts)
                 if near:
                     hits[name] = NameHit(name, written, False)
         return sorted(hits.values(), key=lambda h: not h.exact)

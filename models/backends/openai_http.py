@@ -20,6 +20,7 @@ from models.errors import BackendResponseError, BackendUnavailable
 from models.formats import canonicalize_smiles_in_text
 from models.presets import Preset
 from models.settings import ModelSettings
+from tools.deadline import DeadlineExceeded, limit, remaining
 
 logger = logging.getLogger(__name__)
 
@@ -155,8 +156,8 @@ class OpenAIChatModel:
             )
         if isinstance(exc, httpx.TimeoutException):
             return BackendUnavailable(
-                f"the model server at {self.base} did not answer within "
-                f"{self.settings.timeout_s:g} s (setting llm.timeout_s)"
+                f"the model server at {self.base} did not answer in time ({exc}; settings "
+                "llm.timeout_s and agent.time_budget_s)"
             )
         return BackendUnavailable(f"the connection to {self.base} failed: {exc}")
 
@@ -194,16 +195,49 @@ class OpenAIChatModel:
     def _backoff(self, attempt: int) -> float:
         return float(self.settings.backoff_s * 2.0**attempt)
 
+    def _wait_s(self) -> float:
+        """This request's limit: llm.timeout_s, cut to the question's deadline."""
+        try:
+            return limit(self.settings.timeout_s, f"the call to the model at {self.base}")
+        except DeadlineExceeded as exc:
+            raise BackendUnavailable(str(exc)) from None
+
+    def _send(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response:
+        """One request whose whole answer must arrive within the limit (not each read: a server
+        that trickles a byte every few seconds is cut off too) and within max_response_mb."""
+        wait_s = self._wait_s()
+        end = time.monotonic() + wait_s
+        timeout = httpx.Timeout(wait_s, connect=min(self.settings.connect_timeout_s, wait_s))
+        cap = self.settings.max_response_mb * 1e6
+        with self._client.stream(method, self.base + path, json=body, timeout=timeout) as r:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in r.iter_bytes():
+                size += len(chunk)
+                if time.monotonic() > end:
+                    raise httpx.ReadTimeout(f"the answer took longer than {wait_s:.3g} s")
+                if size > cap:
+                    raise BackendResponseError(
+                        f"the model server at {self.base} sent more than "
+                        f"{self.settings.max_response_mb:g} MB (setting max_response_mb)"
+                    )
+                chunks.append(chunk)
+            return httpx.Response(r.status_code, content=b"".join(chunks))
+
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> str:
         for attempt in range(self.settings.retries + 1):
             try:
-                text = self._settle(
-                    attempt, self._client.request(method, self.base + path, json=body)
-                )
+                text = self._settle(attempt, self._send(method, path, body))
             except httpx.HTTPError as exc:
                 text = self._settle(attempt, None, exc)
             if text is not None:
                 return text
+            left = remaining()
+            if left is not None and left < self._backoff(attempt) + 0.5:
+                raise BackendUnavailable(
+                    f"the model server at {self.base} failed and the question's time budget "
+                    "leaves no room for another try (setting agent.time_budget_s)"
+                )
             time.sleep(self._backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -219,11 +253,18 @@ class OpenAIChatModel:
 
     def stream(self, messages: list[Message], gen: Generation | None = None) -> Iterator[str]:
         body = self.payload(messages, gen, stream=True)
+        wait_s = self._wait_s()
+        end = time.monotonic() + wait_s
+        timeout = httpx.Timeout(wait_s, connect=min(self.settings.connect_timeout_s, wait_s))
         try:
-            with self._client.stream("POST", self.base + "/chat/completions", json=body) as r:
+            with self._client.stream(
+                "POST", self.base + "/chat/completions", json=body, timeout=timeout
+            ) as r:
                 if r.status_code >= 400:
                     self._check(r.status_code, r.read().decode("utf-8", "replace"))
                 for line in r.iter_lines():
+                    if time.monotonic() > end:
+                        raise httpx.ReadTimeout(f"the answer took longer than {wait_s:.3g} s")
                     if (piece := parse_stream_line(line)) is not None:
                         yield piece
         except httpx.HTTPError as exc:
@@ -240,10 +281,15 @@ class OpenAIChatModel:
         async with self._async_client() as client:
             for attempt in range(self.settings.retries + 1):
                 try:
-                    r = await client.post(self.base + "/chat/completions", json=body)
+                    wait_s = self._wait_s()
+                    r = await asyncio.wait_for(
+                        client.post(self.base + "/chat/completions", json=body), wait_s
+                    )
                     text = self._settle(attempt, r)
                 except httpx.HTTPError as exc:
                     text = self._settle(attempt, None, exc)
+                except TimeoutError:
+                    text = self._settle(attempt, None, httpx.ReadTimeout("past the deadline"))
                 if text is not None:
                     return parse_reply(text)
                 await asyncio.sleep(self._backoff(attempt))

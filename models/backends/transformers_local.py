@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from models.chat import Generation, Message, ThreadedAsync
-from models.errors import ModelError, ModelLoadError
+from models.errors import BackendUnavailable, ModelError, ModelLoadError
 from models.formats import canonicalize_smiles_in_text, chat_template
 from models.presets import Preset, get_preset
+from tools.deadline import remaining
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,14 @@ class TransformersChatModel(ThreadedAsync):
             kw.update(do_sample=True, temperature=gen.temperature, top_p=gen.top_p)
         else:
             kw["do_sample"] = False
+        left = remaining()
+        if left is not None:  # generation stops at the question's deadline
+            if left <= 0.05:
+                raise BackendUnavailable(
+                    f"{self.name} was not asked: the question's time budget was spent "
+                    "(setting agent.time_budget_s)"
+                )
+            kw["max_time"] = left
         return kw
 
     def _generate(self, messages: list[Message], gen: Generation | None, **extra: Any) -> str:

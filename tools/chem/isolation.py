@@ -22,6 +22,7 @@ import threading
 from typing import IO, Any
 
 from tools.base import ToolError, ToolInputError, ToolTimeout
+from tools.deadline import limit
 
 logger = logging.getLogger(__name__)
 _HEADER = struct.Struct("!I")
@@ -89,7 +90,9 @@ class IsolatedRunner:
         self._proc = None
 
     def call(self, module: str, name: str, timeout_s: float, **kwargs: Any) -> Any:
-        """Run `module.name(**kwargs)` in the child; kill it if it runs past `timeout_s`."""
+        """Run `module.name(**kwargs)` in the child; kill it if it runs past `timeout_s` or the
+        question's deadline, whichever comes first."""
+        timeout_s = limit(timeout_s, name.replace("_", " "))
         with self._lock:
             proc = self._start()
             assert proc.stdin is not None and proc.stdout is not None

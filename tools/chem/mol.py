@@ -31,14 +31,27 @@ class ChemLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_smiles_length: int = Field(5000, description="Longest SMILES string accepted.")
-    max_heavy_atoms: int = Field(1000, description="Largest molecule (heavy atoms) accepted.")
-    max_smarts_length: int = Field(500, description="Longest SMARTS or reaction SMARTS accepted.")
-    max_smarts_atoms: int = Field(40, description="Most atoms in a SMARTS query.")
-    max_search_molecules: int = Field(10000, description="Most molecules in one search list.")
-    max_products: int = Field(200, description="Most products a reaction may enumerate.")
+    max_smiles_length: int = Field(
+        5000, ge=1, le=1_000_000, description="Longest SMILES string accepted."
+    )
+    max_heavy_atoms: int = Field(
+        1000, ge=1, le=100_000, description="Largest molecule (heavy atoms) accepted."
+    )
+    max_smarts_length: int = Field(
+        500, ge=1, le=100_000, description="Longest SMARTS or reaction SMARTS accepted."
+    )
+    max_smarts_atoms: int = Field(40, ge=1, le=1000, description="Most atoms in a SMARTS query.")
+    max_search_molecules: int = Field(
+        10000, ge=1, le=10_000_000, description="Most molecules in one search list."
+    )
+    max_products: int = Field(
+        200, ge=1, le=100_000, description="Most products a reaction may enumerate."
+    )
     smarts_timeout_s: float = Field(
-        10.0, description="Wall-clock limit of one SMARTS search or reaction, in seconds."
+        10.0,
+        gt=0,
+        le=3600,
+        description="Wall-clock limit of one SMARTS search or reaction, in seconds.",
     )
 
 
@@ -139,7 +152,29 @@ def parse_smiles(smiles: str, limits: ChemLimits | None = None) -> Chem.Mol:
         full = Chem.MolFromSmiles(text)
         if full is None:
             raise InvalidSmiles(_explain(text, log.lines))
+    if problem := impossible_atom(full):
+        raise InvalidSmiles(f"invalid SMILES {text[:80]!r}: {problem}")
     return full
+
+
+def impossible_atom(mol: Chem.Mol) -> str | None:
+    """Why an atom cannot exist (RDKit accepts any charge and mass number), or None.
+
+    A charge beyond ±8 or above the atom's own electron count, and a mass number below the
+    atomic number or with no isotope mass known to RDKit, give molecular weights and exact
+    masses for matter that does not exist.
+    """
+    table = Chem.GetPeriodicTable()
+    for atom in mol.GetAtoms():
+        z, charge, mass = atom.GetAtomicNum(), atom.GetFormalCharge(), atom.GetIsotope()
+        symbol = atom.GetSymbol()
+        if z == 0:
+            continue
+        if abs(charge) > 8 or charge > z:
+            return f"a charge of {charge:+d} on {symbol} is not possible"
+        if mass and (mass < z or table.GetMassForIsotope(z, mass) <= 0):
+            return f"the mass number given for {symbol} (read as {mass}) is not a known isotope"
+    return None
 
 
 def canonical_smiles(smiles: str, limits: ChemLimits | None = None) -> str:

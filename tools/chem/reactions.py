@@ -44,18 +44,27 @@ def enumerate_products(
     mols = [Chem.MolFromSmiles(s) for s in reactants]
     seen: set[str] = set()
     out: list[dict[str, Any]] = []
+    rejected: list[str] = []
     for product_set in rxn.RunReactants(tuple(mols), maxProducts=max_products):
         smiles = []
         try:
             for p in product_set:
                 Chem.SanitizeMol(p)
                 smiles.append(Chem.MolToSmiles(p))
-        except Exception:  # chemically impossible product (bad valence): skipped
+        except Exception as exc:  # chemically impossible product (bad valence): skipped
+            rejected.append(" ".join(str(exc).split()) or type(exc).__name__)
             continue
         key = ".".join(smiles)
         if key not in seen:
             seen.add(key)
             out.append({"products": smiles, "smiles": key})
+    if rejected and not out:
+        # The template matched: "does not apply" would be wrong. Say what went wrong instead.
+        raise ToolInputError(
+            f"the reaction template matches the reactants, but all {len(rejected)} product "
+            f"set(s) it makes are chemically impossible ({rejected[0]}); check the template's "
+            "bond orders, charges and explicit hydrogens"
+        )
     return out
 
 

@@ -24,6 +24,7 @@ from tools.literature.embeddings import Embedder
 from tools.literature.fusion import reciprocal_rank_fusion
 from tools.literature.settings import LiteratureSettings
 from tools.literature.store import Store, StoredChunk
+from tools.locks import exclusive
 
 logger = logging.getLogger(__name__)
 
@@ -152,8 +153,11 @@ class LiteratureIndex:
         fields: JsonlFields | None = None,
         progress: Progress | None = None,
     ) -> IngestReport:
-        """Ingest files and folders; unchanged documents are skipped, so a rerun resumes."""
-        with self._lock:
+        """Ingest files and folders; unchanged documents are skipped, so a rerun resumes.
+
+        One writer per folder, across processes: a second `add` on the same index fails at once
+        with the PID of the one running (`LockBusy`) instead of a database error halfway."""
+        with self._lock, exclusive(self.dir / "add.lock", f"the literature index {self.dir}"):
             return self._add(paths, fields or self._fields(), progress or _quiet)
 
     def _fields(self) -> JsonlFields:

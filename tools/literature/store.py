@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tools.base import ToolError
 from tools.literature.chunking import Chunk
 from tools.literature.documents import Document
 from tools.literature.words import content_words
@@ -50,6 +51,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 """
 
 
+class CorruptIndex(ToolError):
+    """The index database cannot be read; the message names the file and how to rebuild it."""
+
+
 @dataclass(frozen=True)
 class StoredChunk:
     id: int
@@ -75,9 +80,16 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(_SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise CorruptIndex(
+                f"the literature index file {path} is damaged ({exc}); move its folder "
+                f"{path.parent} away and rebuild it with `chemagent index add PATH...`"
+            ) from None
 
     def close(self) -> None:
         self.db.close()

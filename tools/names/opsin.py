@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from tools.base import ToolError
+from tools.deadline import limit
 
 log = logging.getLogger(__name__)
 
@@ -78,17 +79,18 @@ class Opsin:
             return []
         # OPSIN reads one name per line: a newline inside a name would shift every answer.
         clean = [" ".join(n.split()) for n in names]
+        timeout_s = limit(self.timeout_s, "OPSIN")
         try:
             proc = subprocess.run(
                 self._command(),
                 input="\n".join(clean) + "\n",
                 capture_output=True,
                 text=True,
-                timeout=self.timeout_s,
+                timeout=timeout_s,
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            raise OpsinUnavailable(f"OPSIN did not finish within {self.timeout_s:.0f} s") from exc
+            raise OpsinUnavailable(f"OPSIN did not finish within {timeout_s:.0f} s") from exc
         except OSError as exc:
             raise OpsinUnavailable(f"could not start Java for OPSIN: {exc}") from exc
         lines = proc.stdout.split("\n")

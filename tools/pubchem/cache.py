@@ -8,6 +8,7 @@ every earlier answer intact and never a half-written one.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -23,6 +24,9 @@ CREATE TABLE IF NOT EXISTS answers (
     fetched_at REAL NOT NULL
 )
 """
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,10 +46,33 @@ class AnswerCache:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(_SCHEMA)
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError as exc:
+            # A cache holds nothing that cannot be fetched again: set the damaged file aside
+            # (kept for inspection) and start an empty one.
+            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+            log.warning(
+                "cache %s is unreadable (%s); moved to %s, starting afresh", path, exc, aside
+            )
+            for suffix in ("", "-wal", "-shm"):
+                old = path.with_name(path.name + suffix)
+                if old.exists():
+                    old.replace(aside.with_name(aside.name + suffix))
+            self._db = self._open(path)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        try:
+            with db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(_SCHEMA)
+                db.execute("SELECT COUNT(*) FROM answers").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def get(self, key: str) -> CachedAnswer | None:
         with self._lock:

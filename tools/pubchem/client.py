@@ -22,6 +22,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import Request, urlopen
 
+from tools.deadline import limit, remaining
 from tools.names.table import CAS_PATTERN, cas_checksum_ok
 from tools.pubchem.cache import AnswerCache
 from tools.pubchem.errors import (
@@ -227,9 +228,10 @@ class PubChemClient:
             retry_after = 0.0
             try:
                 req = Request(url, data=data, headers={"User-Agent": _USER_AGENT})
-                with urlopen(req, timeout=s.timeout_s) as resp:
+                wait_s = limit(s.timeout_s, f"PubChem lookup of {what}")
+                with urlopen(req, timeout=wait_s) as resp:
                     self._watch_throttling(resp.headers.get("X-Throttling-Control", ""))
-                    raw = resp.read()
+                    raw = read_within(resp, wait_s, s.max_response_mb)
                 try:
                     payload = json.loads(raw)
                     if not isinstance(payload, dict):
@@ -276,6 +278,13 @@ class PubChemClient:
                 log.info(
                     "PubChem %s for %s; retry %d in %.2fs", last_detail, what, attempt + 1, delay
                 )
+                left = remaining()
+                if left is not None and left < max(delay, retry_after) + 0.5:
+                    raise PubChemUnavailable(
+                        f"{what}: {last_detail}; no time left in the question's budget for "
+                        "another try (setting agent.time_budget_s)",
+                        "timeout",
+                    )
                 self._sleep(max(delay, retry_after))
         advice = {
             "throttled": "PubChem is throttling requests; wait a minute and try again",
@@ -294,6 +303,24 @@ class PubChemClient:
             self._limiter.pause(10.0)
         elif "red" in states:
             self._limiter.pause(1.0)
+
+
+def read_within(resp: Any, seconds: float, max_mb: float) -> bytes:
+    """The whole body within `seconds` in all (not per read: a server that sends one byte every
+    few seconds is cut off too) and at most `max_mb` megabytes."""
+    end = time.monotonic() + seconds
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > end:
+            raise TimeoutError(f"the answer took longer than {seconds:.3g} s to arrive")
+        chunk = resp.read1(65536)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_mb * 1e6:
+            raise http.client.HTTPException(f"the answer is larger than {max_mb:g} MB")
+        chunks.append(chunk)
 
 
 def guess_namespace(identifier: str) -> Namespace:

@@ -26,7 +26,12 @@ class PubChemSettings(BaseModel):
         description="How long a cached answer counts as fresh; 0 keeps answers forever. "
         "Stale answers are still used when PubChem cannot be reached.",
     )
-    timeout_s: float = Field(15.0, gt=0, description="Limit for one HTTP request.")
+    timeout_s: float = Field(
+        15.0, gt=0, le=600, description="Limit for one HTTP request, the whole answer included."
+    )
+    max_response_mb: float = Field(
+        20.0, gt=0, le=1000, description="Larger answers from PubChem are refused."
+    )
     max_retries: int = Field(
         4, ge=0, le=10, description="Retries after HTTP 503/504, timeouts and dropped connections."
     )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
 from tools.base import ToolError, ToolInputError, ToolTimeout
+from tools.deadline import limit
 
 
 class OsraUnavailable(ToolError):
@@ -33,18 +36,35 @@ def osra_version(exe: str = "osra") -> str:
 
 
 def recognise(image: Path, exe: str = "osra", timeout_s: float = 60.0) -> list[str]:
-    """SMILES of every structure OSRA finds in `image`, in its order (may be empty)."""
+    """SMILES of every structure OSRA finds in `image`, in its order (may be empty).
+
+    OSRA runs in its own process group, killed (with anything it started) when it runs past
+    `timeout_s` or the question's deadline: a timed-out reading never keeps running.
+    """
     if not image.is_file():
         raise ToolInputError(f"image not found: {image}")
+    timeout_s = limit(timeout_s, "OSRA")
+    proc = subprocess.Popen(
+        [osra_path(exe), str(image)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        out = subprocess.run(
-            [osra_path(exe), str(image)], capture_output=True, text=True, timeout=timeout_s
-        )
+        stdout, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         raise ToolTimeout(
-            f"OSRA ran past {timeout_s:g} s on {image.name} (setting vision.timeout_s)"
+            f"OSRA ran past {timeout_s:.3g} s on {image.name} and was stopped "
+            "(setting vision.timeout_s, or the question's time budget)"
         ) from None
-    if out.returncode != 0:
-        detail = " ".join(out.stderr.split())[:200] or f"exit code {out.returncode}"
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    if proc.returncode != 0:
+        detail = " ".join(stderr.split())[:200] or f"exit code {proc.returncode}"
         raise ToolInputError(f"OSRA could not read {image.name}: {detail}")
-    return [line.split()[0] for line in out.stdout.splitlines() if line.strip()]
+    return [line.split()[0] for line in stdout.splitlines() if line.strip()]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.base import Tool, ToolError, ToolInputError, ToolResult, tool
+from tools.base import Tool, ToolError, ToolInputError, ToolResult, ToolTimeout, tool
 from tools.chem.mol import ChemLimits, canonical_smiles
+from tools.deadline import limit
 from tools.vision.osra import OsraUnavailable, recognise
 from tools.vision.settings import VisionSettings
 
@@ -33,6 +37,64 @@ def _same(a: str, b: str) -> bool:
     return bool(ma and mb and Chem.MolToInchi(ma) == Chem.MolToInchi(mb))
 
 
+def check_image(path: Path, shown: str, settings: VisionSettings) -> Path:
+    """The image, after its size on disk and its declared pixel count are checked: only the
+    header is read, so a decompression bomb is refused before OSRA or the model decode it."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        size = path.stat().st_size if path.is_file() else None
+    except OSError as exc:  # a name too long, a permission problem
+        raise ToolInputError(f"cannot open image {shown[:80]!r}: {exc.strerror}") from None
+    if size is None:
+        raise ToolInputError(f"image not found: {shown[:200]}")
+    if size > settings.max_image_mb * 1e6:
+        raise ToolInputError(
+            f"{path.name} is larger than {settings.max_image_mb:g} MB (vision.max_image_mb)"
+        )
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ToolInputError(
+            f"{path.name} is not an image that can be read (PNG, JPEG, GIF, TIFF): {exc}"
+        ) from None
+    except Image.DecompressionBombError:
+        width, height = 10**6, 10**6
+    if width * height > settings.max_megapixels * 1e6:
+        raise ToolInputError(
+            f"{path.name} declares {width} x {height} pixels, more than "
+            f"{settings.max_megapixels:g} megapixels (vision.max_megapixels); send a smaller "
+            "image of the structure"
+        )
+    return path
+
+
+def run_side_by_side(readers: dict[str, Callable[[], Any]], timeout_s: float) -> dict[str, Any]:
+    """Each reader's result, or the `ToolError` it ended with, run in parallel threads that see
+    the question's deadline."""
+    pool = ThreadPoolExecutor(max_workers=len(readers))
+    futures = {
+        name: pool.submit(contextvars.copy_context().run, fn) for name, fn in readers.items()
+    }
+    out: dict[str, Any] = {}
+    try:
+        wait_s = limit(timeout_s, "image recognition") + 5.0
+        for name, fut in futures.items():
+            try:
+                out[name] = fut.result(timeout=wait_s)
+            except FutureTimeout:
+                out[name] = ToolTimeout(f"{name} ran out of time")
+            except ToolError as exc:
+                out[name] = exc
+            except Exception as exc:  # a reader's bug must not lose the other's answer
+                logger.exception("%s failed unexpectedly", name)
+                out[name] = ToolError(f"{type(exc).__name__}: {exc}")
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return out
+
+
 def vision_tools(
     settings: VisionSettings, limits: ChemLimits, vlm: ImageReader | None = None
 ) -> list[Tool]:
@@ -47,42 +109,45 @@ def vision_tools(
             raise ToolInputError("the reply was empty")
         return canonical_smiles(token, limits)
 
+    def read_osra(path: Path) -> tuple[list[str], list[str]]:
+        found, notes = [], []
+        for raw in recognise(path, settings.osra, settings.timeout_s):
+            try:
+                found.append(canonical_smiles(raw, limits))
+            except ToolInputError:
+                notes.append(f"OSRA read {raw!r}, which RDKit rejects")
+        return found, notes
+
     @tool("recognize_structure", ImageArgs)
     def recognize_structure(args: ImageArgs) -> ToolResult:
         """Read the chemical structure drawn in an image file (optical structure recognition
         with OSRA, and the ChemVLM model when one is served); returns canonical SMILES."""
-        path = Path(args.image).expanduser()
-        try:
-            size = path.stat().st_size if path.is_file() else None
-        except OSError as exc:  # a name too long, a permission problem
-            raise ToolInputError(f"cannot open image {args.image[:80]!r}: {exc.strerror}") from None
-        if size is None:
-            raise ToolInputError(f"image not found: {args.image[:200]}")
-        if size > settings.max_image_mb * 1e6:
-            raise ToolInputError(
-                f"{path.name} is larger than {settings.max_image_mb:g} MB (vision.max_image_mb)"
-            )
+        path = check_image(Path(args.image).expanduser(), args.image, settings)
+        # OSRA and ChemVLM read side by side: either's answer survives the other's failure.
+        readers: dict[str, Callable[[], Any]] = {"OSRA": lambda: read_osra(path)}
+        if vlm is not None:
+            readers["ChemVLM"] = lambda: ask_vlm(path)
+        outcome = run_side_by_side(readers, settings.timeout_s)
         notes: list[str] = []
         found: list[str] = []
         osra_error: ToolError | None = None
-        try:
-            for raw in recognise(path, settings.osra, settings.timeout_s):
-                try:
-                    found.append(canonical_smiles(raw, limits))
-                except ToolInputError:
-                    notes.append(f"OSRA read {raw!r}, which RDKit rejects")
-        except OsraUnavailable as exc:
-            osra_error = exc
+        if isinstance(outcome["OSRA"], ToolError):
+            osra_error = outcome["OSRA"]
+            if not isinstance(osra_error, OsraUnavailable):
+                notes.append(f"OSRA failed: {osra_error}")
+        else:
+            found, osra_notes = outcome["OSRA"]
+            notes.extend(osra_notes)
         data: dict[str, Any] = {"image": str(path), "structures": found}
         vlm_smiles = None
         if vlm is not None:
-            try:
-                vlm_smiles = ask_vlm(path)
+            if isinstance(outcome["ChemVLM"], ToolError):
+                notes.append(f"ChemVLM gave no valid SMILES: {outcome['ChemVLM']}")
+            else:
+                vlm_smiles = str(outcome["ChemVLM"])
                 data["vlm_smiles"] = vlm_smiles
-            except ToolError as exc:
-                notes.append(f"ChemVLM gave no valid SMILES: {exc}")
         if not found and vlm_smiles is None:
-            if osra_error is not None:
+            if vlm is None and osra_error is not None:
                 raise osra_error
             raise ToolInputError(
                 f"no structure recognised in {path.name}"
@@ -99,6 +164,9 @@ def vision_tools(
             summary += "; ChemVLM agrees" if agree else f"; ChemVLM read {vlm_smiles} instead"
         if len(found) > 1:
             summary += f"; {len(found)} structures in the image"
+        failed = [n for n in notes if n.startswith(("OSRA failed", "ChemVLM gave"))]
+        if failed:
+            summary += "; " + "; ".join(failed)
         return ToolResult(summary=summary, data=data)
 
     return [recognize_structure]
