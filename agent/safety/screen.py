@@ -14,14 +14,17 @@ import re
 from collections.abc import Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
+from rdkit import Chem
 
 from agent.safety.lists import ScheduleList, bundled_list, structure_key
 from agent.safety.terms import NameMatcher, asks_to_make, preparation_words, terms
 from tools.base import ToolInputError
-from tools.chem.mol import looks_like_smiles, parse_smiles
+from tools.chem.mol import looks_like_smiles, parse_smiles, rdkit_messages
 from tools.names.table import CAS_PATTERN
 
 FAMILY = "family:"
+_INCHIKEY = re.compile(r"\b([A-Z]{14})-[A-Z]{10}-[A-Z]\b")
+_INCHI = re.compile(r"InChI=1S?/[^\s\"']+")
 
 
 class ScreenResult(BaseModel):
@@ -76,11 +79,21 @@ class SafetyScreen:
         for hit in self.matcher.find(text):
             for cas in self.list.names[hit.name]:
                 found.setdefault(cas, hit.written)
+        for m in _INCHIKEY.finditer(text):
+            for cas in self.list.by_structure.get(m.group(1), set()):
+                found.setdefault(cas, m.group(0))
+        mols = []
+        for m in _INCHI.finditer(text):
+            with rdkit_messages():
+                mol = Chem.MolFromInchi(m.group(0))
+            if mol is not None:
+                mols.append((mol, m.group(0)))
         for smi in smiles:
             try:
-                mol = parse_smiles(smi)
+                mols.append((parse_smiles(smi), smi))
             except ToolInputError:
                 continue
+        for mol, smi in mols:
             listed = self.list.by_structure.get(structure_key(mol) or "", set())
             for cas in listed:
                 found.setdefault(cas, smi)
