@@ -25,13 +25,19 @@ osra:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# Orthonym (structure -> IUPAC name offline) pins rdkit==2026.3.5; we keep our RDKit and install
+# it without its pins (its other two, jpype1 and lxml, are in pyproject.toml).
+ORTHONYM := orthonym==1.0.9
+
 # Stamps: reinstall only when pyproject.toml changes.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-deps '$(ORTHONYM)'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --no-deps '$(ORTHONYM)'
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run osra

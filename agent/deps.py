@@ -38,6 +38,7 @@ def name_resolver(settings: Settings) -> NameResolver:
         pubchem=PubChemClient(pc, settings.pubchem_cache),
         limits=settings.chem,
         workers=pc.workers,
+        orthonym=n.orthonym,
     )
 
 
@@ -160,7 +161,9 @@ class Deps:
             ToolSpec(name=t.name, description=t.description, parameters=t.json_schema())
             for t in reg
         ]
-        rules = RulePlanner(names, settings.chem)
+        rules = RulePlanner(
+            names, settings.chem, offline=resolver.resolve_offline if resolver else None
+        )
         chosen, writer, note = choose(settings, llm or own_llm, rules)
         return cls(
             settings=settings,

@@ -47,6 +47,7 @@ class Vocabulary:
     fields: dict[str, FieldFormat]
     groups: dict[str, str]
     group_pattern: re.Pattern[str]
+    words: frozenset[str] = frozenset()  # every word of an intent phrase: never part of a name
 
 
 def _phrase_regex(phrases: list[str]) -> re.Pattern[str]:
@@ -79,4 +80,11 @@ def vocabulary() -> Vocabulary:
     overview = tuple((tool, tuple(fields)) for tool, fields in raw["overview"]["tool_fields"])
     fields = {k: FieldFormat(**v) for k, v in raw["fields"].items()}
     groups = dict(_load("functional_groups.toml")["groups"])
-    return Vocabulary(intents, overview, fields, groups, _phrase_regex(list(groups)))
+    words = frozenset(
+        w
+        for item in raw["intent"]
+        for phrase in item["phrases"]
+        for w in re.split(r"[\s\-]+", phrase.lower().rstrip("*"))
+        if w
+    )
+    return Vocabulary(intents, overview, fields, groups, _phrase_regex(list(groups)), words)

@@ -108,10 +108,12 @@ def find_mentions(text: str, names: NameTable, limits: ChemLimits) -> list[Menti
 
 
 def _mask(text: str, offset: int, mentions: list[Mention]) -> str:
+    """The text with each mention blanked out as one opaque word (no intent phrase is found
+    inside a name, and "A, B and C is ..." does not break after "and")."""
     chars = list(text)
     for m in mentions:
         for i in range(max(m.start - offset, 0), min(m.end - offset, len(chars))):
-            chars[i] = " "
+            chars[i] = "_"
     return "".join(chars)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,11 +25,15 @@ from agent.planners.parse import (
     find_unlisted_names,
     split_clauses,
 )
+from agent.planners.spans import candidate_spans, list_members
 from agent.state import Evidence, MoleculeRef, Plan, ToolCall
 from tools.chem.descriptors import DESCRIPTOR_NAMES
 from tools.chem.mol import ChemLimits
 from tools.literature.words import content_words
-from tools.names.table import NameTable, builtin_table
+from tools.names.table import NameTable, Resolution, builtin_table
+
+# Names -> structures without the network (table, drug dictionary, cache, OPSIN); None = unknown.
+OfflineNames = Callable[[list[str]], list[Resolution | None]]
 
 LITERATURE_PASSAGES = 5
 IMAGE_TOOL = "recognize_structure"
@@ -92,10 +97,12 @@ class RulePlanner:
         names: NameTable | None = None,
         limits: ChemLimits | None = None,
         vocab: Vocabulary | None = None,
+        offline: OfflineNames | None = None,
     ) -> None:
         self.names = names or builtin_table()
         self.limits = limits or ChemLimits()
         self.vocab = vocab or vocabulary()
+        self.offline = offline
         # `plan` runs once per round on the same question: parse it (SMILES included) once.
         self.analyse = lru_cache(maxsize=64)(self._analyse_question)
 
@@ -106,7 +113,29 @@ class RulePlanner:
             extra = find_unlisted_names(clause)
             clause.mentions.extend(extra)
             mentions.extend(extra)
+        for m in self._spotted(question, mentions):
+            mentions.append(m)
+            home = next((c for c in clauses if c.start <= m.start < c.end), None)
+            if home is not None:
+                home.mentions.append(m)
+                home.mentions.sort(key=lambda x: x.start)
         return sorted(mentions, key=lambda m: m.start), _attach_topics(question, clauses)
+
+    def _spotted(self, question: str, mentions: list[Mention]) -> list[Mention]:
+        """Names no dictionary spotted: spans OPSIN reads (longest first), and members of a
+        list of molecules that nothing reads (kept, so their failure is reported)."""
+        taken = [(m.start, m.end) for m in mentions]
+        found: list[Mention] = []
+        spans = candidate_spans(question, taken, self.vocab.words) if self.offline else []
+        if spans and self.offline is not None:
+            for (a, b, text), res in zip(spans, self.offline([s[2] for s in spans]), strict=True):
+                if res is not None and all(b <= s or a >= e for s, e in taken):
+                    found.append(Mention(a, b, text, "name"))
+                    taken.append((a, b))
+        molecules = [(m.start, m.end) for m in [*mentions, *found] if m.is_molecule]
+        for a, b, text in list_members(question, molecules, taken):
+            found.append(Mention(a, b, text, "name"))
+        return found
 
     def plan(self, ctx: PlanContext) -> Plan:
         mentions, clauses = self.analyse(ctx.question)

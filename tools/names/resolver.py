@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from tools.base import ToolError, ToolInputError
 from tools.chem.mol import ChemLimits, canonical_smiles
 from tools.names.opsin import Opsin, OpsinUnavailable
+from tools.names.orthonym import OrthonymUnavailable, iupac_name
 from tools.names.table import CAS_PATTERN, NameTable, Resolution, builtin_table, cas_checksum_ok
 from tools.pubchem.cache import AnswerCache
 from tools.pubchem.client import PubChemClient, guess_namespace
@@ -65,7 +66,9 @@ class NameResolver:
         pubchem: PubChemClient | None = None,
         limits: ChemLimits | None = None,
         workers: int = 4,
+        orthonym: bool = True,
     ) -> None:
+        self.orthonym = orthonym
         self.table = table or builtin_table()
         self.cache = cache
         self.opsin = opsin
@@ -109,11 +112,35 @@ class NameResolver:
             else:
                 done(i, early)
 
+        for i in pending:
+            why = self.table.why_not(queries[i])
+            notes.setdefault(i, []).append(why or "not in the offline dictionaries")
         if pending and self.opsin is not None:
             pending = self._opsin_pass(queries, pending, notes, done)
         if pending:
             self._pubchem_pass(queries, pending, notes, done)
         return [results[i] for i in range(len(queries))]
+
+    def resolve_offline(self, queries: list[str]) -> list[Resolution | None]:
+        """Each name through the table, the drug dictionary, the cache and OPSIN (one JVM run),
+        never PubChem: cheap enough to try every candidate name in a question."""
+        results: dict[int, Outcome] = {}
+        pending: list[int] = []
+        for i, q in enumerate(queries):
+            early = self._local(q)
+            if early is None:
+                pending.append(i)
+            else:
+                results[i] = early
+        if pending and self.opsin is not None:
+
+            def done(i: int, outcome: Outcome) -> None:
+                results[i] = outcome
+
+            self._opsin_pass(queries, pending, {}, done)
+        return [
+            r if isinstance(r := results.get(i), Resolution) else None for i in range(len(queries))
+        ]
 
     def _local(self, query: str) -> Outcome | None:
         q = " ".join(query.split())
@@ -231,7 +258,8 @@ class NameResolver:
     # -- structure -> name ---------------------------------------------------------------
 
     def name_for(self, smiles: str) -> Resolution:
-        """A name for a structure: the built-in table, the cache, else PubChem's title."""
+        """A name for a structure: the built-in table, the cache, Orthonym's verified IUPAC
+        name (offline), else PubChem's title."""
         canon = canonical_smiles(smiles, self.limits)
         row = self._by_smiles.get(canon)
         if row is not None:
@@ -239,6 +267,19 @@ class NameResolver:
         key = "smiles:" + canon
         if (cached := self._recall(key, smiles)) is not None:
             return cached
+        why_not = ""
+        if self.orthonym:
+            try:
+                iupac = iupac_name(canon)
+            except OrthonymUnavailable as exc:
+                iupac, why_not = None, f"Orthonym unavailable: {exc}"
+            if iupac:
+                res = Resolution(
+                    query=smiles, name=iupac, smiles=canon, source="Orthonym (IUPAC, verified)"
+                )
+                self._remember(key, res)
+                return res
+            why_not = why_not or "Orthonym has no verified IUPAC name for it"
         if self.pubchem is None:
             raise NameUnavailable(
                 f"no name known offline for {canon}, and PubChem is not configured"
@@ -249,8 +290,8 @@ class NameResolver:
             raise NameNotFound(f"PubChem has no compound with the structure {canon}") from exc
         except PubChemUnavailable as exc:
             raise NameUnavailable(
-                f"naming {canon} needs PubChem (names of structures are not derived offline) "
-                f"and it could not be asked: {exc}"
+                f"no name for {canon} offline ({why_not or 'Orthonym not enabled'}), and PubChem "
+                f"could not be asked: {exc}"
             ) from exc
         res = _from_record(rec, smiles, canon, canon)
         self._remember(key, res)

@@ -15,4 +15,8 @@ class NameSettings(BaseModel):
     opsin: bool = Field(True, description="Try OPSIN (offline, systematic names) before PubChem.")
     java: str = Field("java", description="The Java executable OPSIN runs on.")
     opsin_jar: Path | None = Field(None, description="OPSIN jar; the one in py2opsin when empty.")
-    opsin_timeout_s: float = Field(60.0, gt=0, description="Limit for one OPSIN run.")
+    opsin_timeout_s: float = Field(60.0, gt=0, le=3600, description="Limit for one OPSIN run.")
+    orthonym: bool = Field(
+        True,
+        description="Name structures offline with Orthonym (verified IUPAC names) before PubChem.",
+    )

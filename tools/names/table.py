@@ -11,8 +11,14 @@ import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from tools.names.drugs import DrugDictionary
+
+DRUGS_SOURCE = "drug dictionary (drug-named-entity-recognition)"
 
 CAS_PATTERN = re.compile(r"\b(\d{2,7}-\d{2}-\d)\b")
 
@@ -40,11 +46,15 @@ class Resolution(BaseModel):
         description="Where the structure came from: 'built-in table', 'OPSIN' or 'PubChem CID n'."
     )
     cached: bool = Field(False, description="True when this answer was read from the local cache.")
+    note: str | None = Field(
+        None, description="What the answer should say about the structure (brand, salt)."
+    )
 
     @property
     def where(self) -> str:
         """The source as written in answers ("OPSIN, from the local cache")."""
-        return f"{self.source}, from the local cache" if self.cached else self.source
+        where = f"{self.source}, from the local cache" if self.cached else self.source
+        return f"{where}; {self.note}" if self.note else where
 
     def reported(self) -> dict[str, object]:
         """The fields as tools and `chemagent resolve --json` show them: `source` is `where`."""
@@ -52,9 +62,11 @@ class Resolution(BaseModel):
 
 
 class NameTable:
-    """Case-insensitive lookup of names, synonyms and CAS numbers."""
+    """Case-insensitive lookup of names, synonyms and CAS numbers; with a drug dictionary, also of
+    drug and brand names (the table's own rows win)."""
 
-    def __init__(self, rows: list[dict[str, str]]) -> None:
+    def __init__(self, rows: list[dict[str, str]], drugs: DrugDictionary | None = None) -> None:
+        self.drugs = drugs
         self._by_key: dict[str, dict[str, str]] = {}
         for row in rows:
             keys = [row["name"], *filter(None, row.get("synonyms", "").split("|"))]
@@ -76,16 +88,52 @@ class NameTable:
             return cls(list(csv.DictReader(fh)))
 
     def lookup(self, query: str) -> Resolution | None:
-        row = self._by_key.get(query.strip().lower())
-        if row is None:
+        row = self._by_key.get(" ".join(query.lower().split()))
+        if row is not None:
+            return Resolution(
+                query=query,
+                name=row["name"],
+                smiles=row["smiles"],
+                cas=row.get("cas") or None,
+                source="built-in table",
+            )
+        return self._drug(query)
+
+    def _drug(self, query: str) -> Resolution | None:
+        entry = self.drugs.entry(query) if self.drugs is not None else None
+        if entry is None:
             return None
+        key = " ".join(query.lower().split())
+        brand = None
+        if entry.name.lower() != key:
+            brand = f"{query.strip()} = {entry.name.lower()} in the drug dictionary"
+        row = self._by_key.get(entry.name.lower())
+        if row is not None:  # the drug is in the table: its structure there is checked
+            return Resolution(
+                query=query,
+                name=row["name"],
+                smiles=row["smiles"],
+                cas=row.get("cas") or None,
+                source="built-in table",
+                note=brand,
+            )
+        if entry.smiles is None:
+            return None
+        notes = [n for n in (brand, entry.note) if n]
         return Resolution(
             query=query,
-            name=row["name"],
-            smiles=row["smiles"],
-            cas=row.get("cas") or None,
-            source="built-in table",
+            name=entry.name.lower(),
+            smiles=entry.smiles,
+            source=DRUGS_SOURCE,
+            note="; ".join(notes) or None,
         )
+
+    def why_not(self, query: str) -> str | None:
+        """Why a name the drug dictionary knows has no usable structure there, else None."""
+        entry = self.drugs.entry(query) if self.drugs is not None else None
+        if entry is None or entry.smiles is not None or self.lookup(query) is not None:
+            return None
+        return f"the drug dictionary knows {query!r} ({entry.name}), but {entry.note}"
 
     def rows(self) -> list[Resolution]:
         """Every compound in the table once."""
@@ -102,12 +150,25 @@ class NameTable:
         return list(seen.values())
 
     def find_names(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, matched text) of every known name in `text`, left to right."""
-        return [(m.start(), m.end(), m.group(1)) for m in self._finder.finditer(text)]
+        """(start, end, matched text) of every known name in `text`, left to right: the table's
+        names, then drug names that overlap none of them."""
+        found = [(m.start(), m.end(), m.group(1)) for m in self._finder.finditer(text)]
+        if self.drugs is not None:
+            for a, b, name in self.drugs.find_names(text):
+                if all(b <= s or a >= e for s, e, _ in found):
+                    found.append((a, b, name))
+        return sorted(found)
+
+
+def _rows(filename: str) -> list[dict[str, str]]:
+    ref = resources.files("tools.names") / "data" / filename
+    with resources.as_file(ref) as path, path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
 
 
 @cache
 def builtin_table() -> NameTable:
-    ref = resources.files("tools.names") / "data" / "common.csv"
-    with resources.as_file(ref) as path:
-        return NameTable.from_csv(path)
+    """Common compounds, lab reagents and solvents, and the drug dictionary when installed."""
+    from tools.names.drugs import drug_dictionary
+
+    return NameTable(_rows("common.csv") + _rows("reagents.csv"), drug_dictionary())

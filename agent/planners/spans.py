@@ -1,0 +1,342 @@
+"""Where a question may name a molecule that no dictionary spotted: candidate spans (pure).
+
+Two sources, no phrase patterns: runs of words that are not question words or the words of any
+intent, tried as names of one to several words, longest first (`candidate_spans`; the resolver
+decides, OPSIN offline); and the members of a list whose other members are molecules
+("ibuprofen, naproxen and Xyzal"), which are names whether or not anything can resolve them
+(`list_members`), so that none is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# Words that never start or end a name: question and function words, and the generic nouns of
+# questions about molecules.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "into",
+        "onto",
+        "about",
+        "as",
+        "and",
+        "or",
+        "nor",
+        "but",
+        "than",
+        "then",
+        "so",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "how",
+        "why",
+        "when",
+        "where",
+        "whether",
+        "if",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "they",
+        "them",
+        "their",
+        "there",
+        "here",
+        "i",
+        "me",
+        "my",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "he",
+        "she",
+        "his",
+        "her",
+        "one",
+        "ones",
+        "each",
+        "both",
+        "all",
+        "any",
+        "some",
+        "more",
+        "most",
+        "less",
+        "least",
+        "much",
+        "many",
+        "very",
+        "also",
+        "too",
+        "just",
+        "only",
+        "not",
+        "no",
+        "yes",
+        "please",
+        "give",
+        "tell",
+        "show",
+        "list",
+        "find",
+        "compute",
+        "calculate",
+        "get",
+        "make",
+        "let",
+        "know",
+        "say",
+        "explain",
+        "describe",
+        "predict",
+        "estimate",
+        "compare",
+        "rank",
+        "sort",
+        "order",
+        "between",
+        "among",
+        "versus",
+        "vs",
+        "against",
+        "same",
+        "different",
+        "other",
+        "another",
+        "molecule",
+        "molecules",
+        "compound",
+        "compounds",
+        "structure",
+        "structures",
+        "substance",
+        "substances",
+        "chemical",
+        "chemicals",
+        "drug",
+        "drugs",
+        "agent",
+        "agents",
+        "reagent",
+        "reagents",
+        "solvent",
+        "solvents",
+        "product",
+        "products",
+        "reactant",
+        "reactants",
+        "reaction",
+        "reactions",
+        "value",
+        "values",
+        "number",
+        "numbers",
+        "property",
+        "properties",
+        "data",
+        "result",
+        "results",
+        "answer",
+        "question",
+        "following",
+        "above",
+        "below",
+        "like",
+        "such",
+        "e",
+        "g",
+        "ie",
+        "eg",
+        "etc",
+        "using",
+        "use",
+        "used",
+        "via",
+        "per",
+        "its",
+        "it's",
+        "what's",
+        "which's",
+        "whats",
+        "mol",
+        "g",
+        "ml",
+        "mg",
+        "kg",
+        "l",
+        "water",
+        "high",
+        "higher",
+        "highest",
+        "low",
+        "lower",
+        "lowest",
+        "large",
+        "larger",
+        "largest",
+        "small",
+        "smaller",
+        "smallest",
+        "best",
+        "worst",
+        "good",
+        "bad",
+        "better",
+        "more",
+        "less",
+        "same",
+        "similar",
+        "most",
+        "least",
+    ]
+)
+# A span is tried as a systematic or trivial name only if one of its words looks chemical:
+# locants, or the stems and endings of chemical nomenclature.
+_CHEMISH = re.compile(
+    r"\d+[,'\d]*-|-\d|\(|\[|"
+    r"(?:meth|eth|prop|but|pent|hex|hept|oct|non|dec|benz|phen|tolu|xyl|naphth|anthr|"
+    r"chlor|brom|fluor|iod|nitr|amin|amid|imid|hydr|oxy|hydroxy|carb|sulf|sulph|phosph|acet|"
+    r"form|cyclo|pyr|pyrrol|ind|quin|fur|thi|azo|diaz|triaz|oxaz|morphol|piper|sil|bor|"
+    r"ketone|aldehyde|anhydride|chloride|bromide|iodide|fluoride|oxide|hydroxide|acid|ester|"
+    r"sodium|potassium|lithium|magnesium|calcium|ammonium)|"
+    r"(?:ane|ene|yne|ol|al|one|ate|ite|ide|ine|ile|ium|oate|amine)$",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\s,;:?!\"“”]+")
+MAX_WORDS = 6
+
+
+def _strip(word: str, start: int) -> tuple[str, int]:
+    lead = len(word) - len(word.lstrip("'(‘"))
+    word = word[lead:]
+    while word and (word[-1] in ".'’" or (word[-1] == ")" and word.count(")") > word.count("("))):
+        word = word[:-1]
+    return word, start + lead
+
+
+def words(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, word) for each word, trailing punctuation removed."""
+    out = []
+    for m in _WORD.finditer(text):
+        word, start = _strip(m.group(0), m.start())
+        if word:
+            out.append((start, start + len(word), word))
+    return out
+
+
+def _free(a: int, b: int, taken: Iterable[tuple[int, int]]) -> bool:
+    return all(b <= s or a >= e for s, e in taken)
+
+
+def candidate_spans(
+    text: str, taken: list[tuple[int, int]], intent_words: frozenset[str]
+) -> list[tuple[int, int, str]]:
+    """Spans of one to six consecutive words that may be a name, longest first.
+
+    Words already explained (a molecule found, a question word, a word of an intent phrase)
+    break the runs; a span must start and end on a content word and contain a chemical-looking
+    one. Commas inside a word are kept ("1,2-dichloroethane"); between words they end a run.
+    """
+    runs: list[list[tuple[int, int, str]]] = [[]]
+    previous_end = 0
+    for start, end, word in words(text):
+        lower = word.lower()
+        gap = text[previous_end:start]
+        blocked = (
+            lower in STOPWORDS
+            or lower in intent_words
+            or not _free(start, end, taken)
+            or not any(ch.isalpha() for ch in word)
+        )
+        if blocked or (runs[-1] and gap.strip()):
+            runs.append([])
+        if not blocked:
+            runs[-1].append((start, end, word))
+        previous_end = end
+    spans: list[tuple[int, int, str]] = []
+    for run in runs:
+        for n in range(min(MAX_WORDS, len(run)), 0, -1):
+            for i in range(len(run) - n + 1):
+                part = run[i : i + n]
+                if any(_CHEMISH.search(w) for _, _, w in part):
+                    a, b = part[0][0], part[-1][1]
+                    spans.append((a, b, text[a:b]))
+    return spans
+
+
+_LIST_GLUE = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or|vs\.?|versus)\s+)$", re.I)
+
+
+def list_members(
+    text: str, molecules: list[tuple[int, int]], taken: list[tuple[int, int]]
+) -> list[tuple[int, int, str]]:
+    """Words in a list with molecules ("A, B and C") that nothing recognised: names to report.
+
+    Only single words not in the stopword list, glued to a molecule by a comma, "and", "or" or
+    "vs"; "aspirin and its logP" is not a list because "its" is a stopword.
+    """
+    ws = words(text)
+    found: list[tuple[int, int, str]] = []
+    anchors = sorted(molecules)
+    changed = True
+    while changed:
+        changed = False
+        for i, (start, end, word) in enumerate(ws):
+            if (start, end, word) in found or not _free(start, end, [*taken, *anchors]):
+                continue
+            if word.lower() in STOPWORDS or not word[0].isalpha() or len(word) < 3:
+                continue
+            for j in (i - 1, i + 1):
+                if not 0 <= j < len(ws):
+                    continue
+                ns, ne, _ = ws[j]
+                glue = text[min(end, ne) : max(start, ns)]
+                if _LIST_GLUE.match(glue) and any(a <= ns and ne <= b for a, b in anchors):
+                    found.append((start, end, word))
+                    anchors.append((start, end))
+                    changed = True
+                    break
+    return sorted(found)
