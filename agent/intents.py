@@ -12,6 +12,8 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
+from tools.chem.groups import group_names
+
 IntentKind = Literal["single", "similarity", "substructure", "reaction", "literature"]
 
 
@@ -25,6 +27,19 @@ class Intent:
     fields: tuple[str, ...]
     pattern: re.Pattern[str]
     args: tuple[tuple[str, str], ...] = ()  # fixed arguments, e.g. a prediction endpoint
+
+    def find(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text)
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Something users ask for that no tool provides, and what to offer instead."""
+
+    name: str
+    what: str
+    instead: str
+    pattern: re.Pattern[str]
 
     def find(self, text: str) -> re.Match[str] | None:
         return self.pattern.search(text)
@@ -48,12 +63,17 @@ class Vocabulary:
     groups: dict[str, str]
     group_pattern: re.Pattern[str]
     words: frozenset[str] = frozenset()  # every word of an intent phrase: never part of a name
+    unavailable: tuple[Unavailable, ...] = ()
 
 
 def _phrase_regex(phrases: list[str]) -> re.Pattern[str]:
     parts = []
     for phrase in sorted(phrases, key=len, reverse=True):
-        body = re.escape(phrase.rstrip("*")).replace(r"\ ", r"\s+")
+        body = (
+            re.escape(phrase.rstrip("*"))
+            .replace(r"\ ", r"\s+")
+            .replace(r"\s+\*\s+", r"\s+.{1,60}?\s+")
+        )
         parts.append(body + (r"\w*" if phrase.endswith("*") else ""))
     return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])", re.IGNORECASE)
 
@@ -80,11 +100,19 @@ def vocabulary() -> Vocabulary:
     overview = tuple((tool, tuple(fields)) for tool, fields in raw["overview"]["tool_fields"])
     fields = {k: FieldFormat(**v) for k, v in raw["fields"].items()}
     groups = dict(_load("functional_groups.toml")["groups"])
+    for name, smarts in group_names().items():  # the functional-group tool's table too
+        groups.setdefault(name, smarts)
+    missing = tuple(
+        Unavailable(u["name"], u["what"], u["instead"], _phrase_regex(u["phrases"]))
+        for u in raw.get("unavailable", [])
+    )
     words = frozenset(
         w
-        for item in raw["intent"]
+        for item in [*raw["intent"], *raw.get("unavailable", [])]
         for phrase in item["phrases"]
         for w in re.split(r"[\s\-]+", phrase.lower().rstrip("*"))
-        if w
+        if w and w != "*"
     )
-    return Vocabulary(intents, overview, fields, groups, _phrase_regex(list(groups)), words)
+    return Vocabulary(
+        intents, overview, fields, groups, _phrase_regex(list(groups)), words, missing
+    )

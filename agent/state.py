@@ -65,6 +65,10 @@ class Plan(_Model):
     done: bool = False
     subjects: list[MoleculeRef] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    unavailable: list[str] = Field(
+        default_factory=list,
+        description="What was asked that no tool provides, each with what can be done instead.",
+    )
     llm_failed: bool = Field(False, description="The LLM failed; later steps use the rules.")
 
 
@@ -80,6 +84,7 @@ class AgentState(TypedDict, total=False):
     evidence: list[dict[str, Any]]
     subjects: list[dict[str, Any]]
     warnings: list[str]
+    unavailable: list[str]
     refusal: str | None
     stop_reason: str | None
     llm_failed: bool

@@ -69,6 +69,10 @@ def _answer(state: AgentState, deps: Deps) -> dict[str, Any]:
         templated = not findings
         if templated:
             findings, citations = write_findings(evidence)
+        if missing := state.get("unavailable"):
+            findings = "\n".join(f"Not available: {m}" for m in missing) + (
+                "\n" + findings if findings else ""
+            )
         # An LLM answer's loose numbers were flagged by its check; templates only copy tool
         # values, so a loose number there is a bug: say so rather than hide it.
         if templated and (bad := ungrounded_numbers(findings, evidence)):

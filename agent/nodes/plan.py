@@ -51,5 +51,6 @@ def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
         "pending": [c.model_dump() for c in calls],
         "subjects": [s.model_dump() for s in result.subjects],
         "warnings": warnings,
+        "unavailable": list(dict.fromkeys([*state.get("unavailable", []), *result.unavailable])),
         "llm_failed": bool(state.get("llm_failed")) or result.llm_failed,
     }

@@ -84,6 +84,7 @@ def screen(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         "evidence": [],
         "subjects": [],
         "warnings": result.warnings,
+        "unavailable": [],
         "refusal": result.refusal,
         "stop_reason": None,
         "llm_failed": False,

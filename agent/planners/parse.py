@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from agent.intents import Intent, Vocabulary
+from agent.intents import Intent, Unavailable, Vocabulary
 from tools.base import ToolInputError
 from tools.chem.mol import ChemLimits, canonical_smiles, looks_like_smiles
 from tools.names.table import CAS_PATTERN, NameTable
@@ -42,6 +42,7 @@ class Clause:
     text: str
     mentions: list[Mention] = field(default_factory=list)
     intents: list[tuple[Intent, re.Match[str]]] = field(default_factory=list)
+    missing: list[Unavailable] = field(default_factory=list)  # asked for, but no tool gives it
 
 
 _LEADING = "(\"'“‘<"
@@ -132,7 +133,8 @@ def split_clauses(text: str, mentions: list[Mention], vocab: Vocabulary) -> list
         inside = [m for m in mentions if a <= m.start < b]
         part = _mask(text[a:b], a, inside)
         intents = [(i, hit) for i in vocab.intents if (hit := i.find(part))]
-        clauses.append(Clause(a, b, text[a:b], inside, intents))
+        missing = [u for u in vocab.unavailable if u.find(part)]
+        clauses.append(Clause(a, b, text[a:b], inside, intents, missing))
     return clauses
 
 

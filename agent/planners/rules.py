@@ -141,6 +141,7 @@ class RulePlanner:
         mentions, clauses = self.analyse(ctx.question)
         resolved = _resolutions(ctx.evidence)
         calls, warnings, used = _Calls(), list[str](), dict[str, Subject]()
+        unavailable: list[str] = []
         can_read = any(t.name == IMAGE_TOOL for t in ctx.tools)
         pending, seen = _images(ctx) if can_read else ([], [])
         if pending:  # read the images first: their structures are what "this" refers to
@@ -150,6 +151,16 @@ class RulePlanner:
         ]
 
         for clause in clauses:
+            if clause.missing and not clause.intents:
+                own = [self._subject(m, resolved, calls) for m in clause.mentions if m.is_molecule]
+                about = [s.label for s in own or previous]
+                for u in clause.missing:
+                    of = f" of {', '.join(about)}" if about else ""
+                    unavailable.append(f"{u.what}{of}: {u.instead}.")
+                for s in own or previous:
+                    used.setdefault(s.label, s)
+                previous = own or previous
+                continue
             own = self._plan_clause(clause, previous, resolved, calls, warnings)
             for s in own or previous:
                 used.setdefault(s.label, s)
@@ -165,6 +176,7 @@ class RulePlanner:
         if (
             not used
             and not searching
+            and not unavailable
             and not any(m.kind in ("invalid_smiles", "reaction") for m in mentions)
         ):
             warnings.append(NO_MOLECULE)
@@ -181,7 +193,9 @@ class RulePlanner:
             for s in used.values()
             if s.smiles
         ]
-        return Plan(calls=new, done=not new, subjects=subjects, warnings=warnings)
+        return Plan(
+            calls=new, done=not new, subjects=subjects, warnings=warnings, unavailable=unavailable
+        )
 
     def _subject(self, m: Mention, resolved: dict[str, Evidence], calls: _Calls) -> Subject:
         if m.kind == "smiles":

@@ -10,7 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from rdkit import Chem
 
 from tools.base import Tool, ToolResult
-from tools.chem import convert, depict, descriptors, reactions, similarity, structure, substructure
+from tools.chem import (
+    convert,
+    depict,
+    descriptors,
+    groups,
+    reactions,
+    similarity,
+    structure,
+    substructure,
+)
 from tools.chem.descriptors import DescriptorName
 from tools.chem.mol import ChemLimits, parse_smiles
 
@@ -155,6 +164,18 @@ class ChemToolkit:
             summary=f"products: {text}", data={"reaction": a.reaction, "products": products}
         )
 
+    def functional_groups(self, a: SmilesArgs) -> ToolResult:
+        """Functional groups and ring types present in a molecule (acids, esters, lactones, lactams, beta-lactams, carbamates, ureas, amines, sulfones, heteroaromatic rings and more), with counts."""
+        mol, smi = self._mol(a.smiles)
+        found = groups.functional_groups(mol)
+        text = ", ".join(
+            f"{g['group']}" + (f" ×{g['count']}" if int(str(g["count"])) > 1 else "") for g in found
+        )
+        return ToolResult(
+            summary=f"functional groups: {text or 'none of the listed groups'}",
+            data={"smiles": smi, "groups": [str(g["group"]) for g in found], "details": found},
+        )
+
     def murcko_scaffold(self, a: ScaffoldArgs) -> ToolResult:
         """Bemis-Murcko scaffold of a molecule (optionally the generic carbon framework)."""
         mol, smi = self._mol(a.smiles)
@@ -202,6 +223,7 @@ class ChemToolkit:
             ("similarity", SimilarityArgs),
             ("substructure_search", SubstructureArgs),
             ("apply_reaction", ReactionArgs),
+            ("functional_groups", SmilesArgs),
             ("murcko_scaffold", ScaffoldArgs),
             ("stereocentres", SmilesArgs),
             ("inchi", SmilesArgs),
