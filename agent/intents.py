@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from tools.chem.groups import group_names
+from tools.chem.named_reactions import reaction_table
 
 IntentKind = Literal["single", "similarity", "substructure", "reaction", "literature"]
 
@@ -46,6 +47,16 @@ class Unavailable:
 
 
 @dataclass(frozen=True)
+class ReactionTrigger:
+    """How a question names a reaction of the named-reaction table: phrases, or a reagent."""
+
+    key: str
+    name: str
+    pattern: re.Pattern[str] | None
+    reagents: frozenset[str]
+
+
+@dataclass(frozen=True)
 class FieldFormat:
     """How one result field is written in an answer."""
 
@@ -64,6 +75,7 @@ class Vocabulary:
     group_pattern: re.Pattern[str]
     words: frozenset[str] = frozenset()  # every word of an intent phrase: never part of a name
     unavailable: tuple[Unavailable, ...] = ()
+    reactions: tuple[ReactionTrigger, ...] = ()
 
 
 def _phrase_regex(phrases: list[str]) -> re.Pattern[str]:
@@ -113,6 +125,22 @@ def vocabulary() -> Vocabulary:
         for w in re.split(r"[\s\-]+", phrase.lower().rstrip("*"))
         if w and w != "*"
     )
+    reactions = tuple(
+        ReactionTrigger(
+            r.key,
+            r.name,
+            _phrase_regex(list(r.phrases)) if r.phrases else None,
+            frozenset(x.lower() for x in r.reagents),
+        )
+        for r in reaction_table().values()
+    )
+    words |= {
+        w
+        for r in reaction_table().values()
+        for p in r.phrases
+        for w in re.split(r"[\s\-]+", p.lower().rstrip("*"))
+        if w
+    }
     return Vocabulary(
-        intents, overview, fields, groups, _phrase_regex(list(groups)), words, missing
+        intents, overview, fields, groups, _phrase_regex(list(groups)), words, missing, reactions
     )

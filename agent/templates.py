@@ -164,6 +164,17 @@ def _reaction(e: Evidence, cite: Citer) -> str:
     return f"Products of {e.call.args['reaction']} on {reactants}: {'; '.join(products)} {cite(e)}"
 
 
+def _named_reaction(e: Evidence, cite: Citer) -> str:
+    lines = []
+    for o in e.data.get("outcomes", []):
+        given = " + ".join(_who(s, e.call.labels) for s in o["reactants"])
+        lines.append(
+            f"{e.data['reaction']} of {given}: product {' + '.join(o['products'])} {cite(e)}"
+        )
+    lines.append(f"  (reaction template: {e.data['outcomes'][0]['template']})")
+    return "\n".join(lines)
+
+
 def _literature(e: Evidence, cite: Citer) -> str:
     """Short exact quotes, each cited as its own passage; the passages are data, only quoted."""
     query = e.call.args.get("query", "")
@@ -183,6 +194,7 @@ _MULTI = {
     "similarity": _similarity,
     "substructure_search": _substructure,
     "apply_reaction": _reaction,
+    "named_reaction": _named_reaction,
     "search_literature": _literature,
 }
 

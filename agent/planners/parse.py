@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from agent.intents import Intent, Unavailable, Vocabulary
+from agent.intents import Intent, ReactionTrigger, Unavailable, Vocabulary
 from tools.base import ToolInputError
 from tools.chem.mol import ChemLimits, canonical_smiles, looks_like_smiles
 from tools.names.table import CAS_PATTERN, NameTable
@@ -43,6 +43,10 @@ class Clause:
     mentions: list[Mention] = field(default_factory=list)
     intents: list[tuple[Intent, re.Match[str]]] = field(default_factory=list)
     missing: list[Unavailable] = field(default_factory=list)  # asked for, but no tool gives it
+    reactions: list[ReactionTrigger] = field(default_factory=list)  # named reactions asked for
+
+    def reagent(self, m: Mention, trigger: ReactionTrigger) -> bool:
+        return m.text.lower() in trigger.reagents
 
 
 _LEADING = "(\"'“‘<"
@@ -134,7 +138,13 @@ def split_clauses(text: str, mentions: list[Mention], vocab: Vocabulary) -> list
         part = _mask(text[a:b], a, inside)
         intents = [(i, hit) for i in vocab.intents if (hit := i.find(part))]
         missing = [u for u in vocab.unavailable if u.find(part)]
-        clauses.append(Clause(a, b, text[a:b], inside, intents, missing))
+        named = [
+            r
+            for r in vocab.reactions
+            if (r.pattern is not None and r.pattern.search(part))
+            or any(m.text.lower() in r.reagents for m in inside)
+        ]
+        clauses.append(Clause(a, b, text[a:b], inside, intents, missing, named))
     return clauses
 
 

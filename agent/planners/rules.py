@@ -151,7 +151,7 @@ class RulePlanner:
         ]
 
         for clause in clauses:
-            if clause.missing and not clause.intents:
+            if clause.missing and not clause.intents and not clause.reactions:
                 own = [self._subject(m, resolved, calls) for m in clause.mentions if m.is_molecule]
                 about = [s.label for s in own or previous]
                 for u in clause.missing:
@@ -225,6 +225,8 @@ class RulePlanner:
                 focus=intent.fields,
             )
             return []
+        if clause.reactions:
+            return self._named_reactions(clause, previous, resolved, calls)
         mentions = list(clause.mentions)
         pattern: tuple[str, str] | None = None
         if "substructure" in kinds:
@@ -281,6 +283,37 @@ class RulePlanner:
                     kinds["reaction"][0].tool,
                     {"reaction": rxn.text, "reactants": [s.smiles for s in ready]},
                     label=rxn.text,
+                    focus=("products",),
+                    labels={str(s.smiles): s.label for s in ready},
+                )
+        return own
+
+    def _named_reactions(
+        self,
+        clause: Clause,
+        previous: list[Subject],
+        resolved: dict[str, Evidence],
+        calls: _Calls,
+    ) -> list[Subject]:
+        """A named reaction on the clause's molecules; reagents named with it are not reactants."""
+        reagents = {
+            m.start for r in clause.reactions for m in clause.mentions if clause.reagent(m, r)
+        }
+        reactants = [m for m in clause.mentions if m.is_molecule and m.start not in reagents]
+        own = [self._subject(m, resolved, calls) for m in reactants]
+        for m in clause.mentions:
+            if m.start in reagents:
+                self._subject(m, resolved, calls)  # resolved, so the answer can name it
+        subjects = own or previous
+        if any(s.smiles is None and not s.failed for s in subjects):
+            return own
+        ready = _merge_same_structure(subjects)
+        for trigger in clause.reactions:
+            if ready:
+                calls.add(
+                    "named_reaction",
+                    {"reaction": trigger.key, "reactants": [s.smiles for s in ready]},
+                    label=trigger.name,
                     focus=("products",),
                     labels={str(s.smiles): s.label for s in ready},
                 )

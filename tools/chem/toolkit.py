@@ -15,6 +15,7 @@ from tools.chem import (
     depict,
     descriptors,
     groups,
+    named_reactions,
     reactions,
     similarity,
     structure,
@@ -54,6 +55,16 @@ class SubstructureArgs(_Args):
 class ReactionArgs(_Args):
     reaction: str = Field(description="Reaction SMARTS, reactants>>products, atom-mapped.")
     reactants: list[str] = Field(min_length=1, description="One SMILES per reactant template.")
+
+
+class NamedReactionArgs(_Args):
+    reaction: str = Field(
+        description="Key of a named reaction: fischer_esterification, amide_coupling, "
+        "ester_hydrolysis, borohydride_reduction, lah_reduction, nitro_reduction, suzuki, "
+        "buchwald_hartwig, boc_protection, boc_deprotection, diels_alder, grignard, williamson, "
+        "reductive_amination, alcohol_oxidation, hydrogenation, acetylation."
+    )
+    reactants: list[str] = Field(min_length=1, max_length=4, description="Reactant SMILES.")
 
 
 class ScaffoldArgs(SmilesArgs):
@@ -176,6 +187,15 @@ class ChemToolkit:
             data={"smiles": smi, "groups": [str(g["group"]) for g in found], "details": found},
         )
 
+    def named_reaction(self, a: NamedReactionArgs) -> ToolResult:
+        """Apply a named reaction (Fischer esterification, amide coupling, ester hydrolysis, NaBH4 or LiAlH4 reduction, nitro reduction, Suzuki, Buchwald-Hartwig, Boc protection/deprotection, Diels-Alder, Grignard, Williamson, reductive amination, oxidation, hydrogenation, acetylation) to reactants; returns the products and the template used."""
+        out = named_reactions.run_named_reaction(a.reaction, a.reactants, self.limits)
+        products = [".".join(o["products"]) for o in out["outcomes"]]
+        return ToolResult(
+            summary=f"{out['reaction']}: {'; '.join(products[:5])}",
+            data={**out, "products": products},
+        )
+
     def murcko_scaffold(self, a: ScaffoldArgs) -> ToolResult:
         """Bemis-Murcko scaffold of a molecule (optionally the generic carbon framework)."""
         mol, smi = self._mol(a.smiles)
@@ -224,6 +244,7 @@ class ChemToolkit:
             ("substructure_search", SubstructureArgs),
             ("apply_reaction", ReactionArgs),
             ("functional_groups", SmilesArgs),
+            ("named_reaction", NamedReactionArgs),
             ("murcko_scaffold", ScaffoldArgs),
             ("stereocentres", SmilesArgs),
             ("inchi", SmilesArgs),
