@@ -57,6 +57,16 @@ class ReactionTrigger:
 
 
 @dataclass(frozen=True)
+class Comparative:
+    """An adjective that compares molecules by one field ("more lipophilic" = higher logP)."""
+
+    field: str
+    tool: str
+    high: frozenset[str]
+    low: frozenset[str]
+
+
+@dataclass(frozen=True)
 class FieldFormat:
     """How one result field is written in an answer."""
 
@@ -76,6 +86,7 @@ class Vocabulary:
     words: frozenset[str] = frozenset()  # every word of an intent phrase: never part of a name
     unavailable: tuple[Unavailable, ...] = ()
     reactions: tuple[ReactionTrigger, ...] = ()
+    comparatives: tuple[Comparative, ...] = ()
 
 
 def _phrase_regex(phrases: list[str]) -> re.Pattern[str]:
@@ -141,6 +152,19 @@ def vocabulary() -> Vocabulary:
         for w in re.split(r"[\s\-]+", p.lower().rstrip("*"))
         if w
     }
+    comparatives = tuple(
+        Comparative(c["field"], c["tool"], frozenset(c["high"]), frozenset(c["low"]))
+        for c in raw.get("comparative", [])
+    )
+    words |= {w for c in comparatives for w in (*c.high, *c.low)}
     return Vocabulary(
-        intents, overview, fields, groups, _phrase_regex(list(groups)), words, missing, reactions
+        intents,
+        overview,
+        fields,
+        groups,
+        _phrase_regex(list(groups)),
+        words,
+        missing,
+        reactions,
+        comparatives,
     )

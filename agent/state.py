@@ -69,6 +69,9 @@ class Plan(_Model):
         default_factory=list,
         description="What was asked that no tool provides, each with what can be done instead.",
     )
+    comparisons: list[dict[str, Any]] = Field(
+        default_factory=list, description="Verdicts to state (field, direction, wording)."
+    )
     llm_failed: bool = Field(False, description="The LLM failed; later steps use the rules.")
 
 
@@ -85,6 +88,7 @@ class AgentState(TypedDict, total=False):
     subjects: list[dict[str, Any]]
     warnings: list[str]
     unavailable: list[str]
+    comparisons: list[dict[str, Any]]
     refusal: str | None
     stop_reason: str | None
     llm_failed: bool

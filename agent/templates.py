@@ -111,8 +111,9 @@ def _single_lines(evidence: list[Evidence], cite: Citer) -> list[str]:
     return out
 
 
-def _comparisons(evidence: list[Evidence]) -> list[str]:
-    """'Highest logP: ibuprofen (3.07); lowest: aspirin (1.31)' for fields asked of 2+ molecules."""
+def _comparisons(evidence: list[Evidence], skip: set[str] | None = None) -> list[str]:
+    """'Highest logP: ibuprofen (3.07); lowest: aspirin (1.31)' for fields asked of 2+ molecules
+    (not for those a verdict already answers)."""
     values: dict[str, dict[str, Any]] = {}
     for e in evidence:
         if e.ok and e.call.tool in ("descriptors", "molecular_weight") and e.call.label:
@@ -122,7 +123,7 @@ def _comparisons(evidence: list[Evidence]) -> list[str]:
                     values.setdefault(f, {})[e.call.label] = v
     out = []
     for f, per in values.items():
-        if len(per) < 2:
+        if len(per) < 2 or f in (skip or set()):
             continue
         hi, lo = max(per, key=per.__getitem__), min(per, key=per.__getitem__)
         if per[hi] == per[lo]:
@@ -199,10 +200,72 @@ _MULTI = {
 }
 
 
-def write_findings(evidence: list[Evidence]) -> tuple[str, list[Citation]]:
-    """What the tools found, and the citations its [n] markers point to."""
+def _form(adjective: str, n: int) -> str:
+    """ "more lipophilic" for two molecules, "most lipophilic" for more; likewise -er/-est."""
+    word = adjective
+    if n > 2:
+        word = word.replace("more ", "most ").replace("less ", "least ")
+        if word.endswith("ier"):
+            word = word[:-3] + "iest"
+        elif word.endswith("er") and " " not in word:
+            word = word[:-2] + "est"
+    else:
+        word = word.replace("most ", "more ").replace("least ", "less ")
+        if word.endswith("iest"):
+            word = word[:-4] + "ier"
+        elif word.endswith("est") and " " not in word:
+            word = word[:-3] + "er"
+    return ("the " if n > 2 else "") + word
+
+
+def verdicts(evidence: list[Evidence], comparisons: list[dict[str, Any]], cite: Citer) -> list[str]:
+    """The answer to "which is more X" / "rank by X": the winner and every value, cited."""
+    out = []
+    for c in comparisons:
+        field = str(c["field"])
+        values: dict[str, tuple[float, Evidence]] = {}
+        for e in evidence:
+            v = e.data.get(field) if e.ok and e.call.label else None
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                values.setdefault(str(e.call.label), (float(v), e))
+        if len(values) < 2:
+            continue
+        order = sorted(values, key=lambda k: values[k][0], reverse=c["direction"] == "high")
+        shown = [
+            f"{k} ({format_value(field, values[k][1].data[field])}) {cite(values[k][1])}"
+            for k in order
+        ]
+        best, label = order[0], _label(field)
+        top, second = values[order[0]][0], values[order[1]][0]
+        if top == second:
+            out.append(f"{order[0]} and {order[1]} tie on {label}: " + ", ".join(shown) + ".")
+            continue
+        if c.get("rank"):
+            way = "highest" if c["direction"] == "high" else "lowest"
+            out.append(f"Ranked by {label}, {way} first: " + " > ".join(shown) + ".")
+        elif c.get("adjective"):
+            out.append(
+                f"{best} is {_form(str(c['adjective']), len(values))} ({label}): "
+                + ", ".join(shown)
+                + "."
+            )
+        else:
+            way = (
+                ("higher" if len(values) == 2 else "highest")
+                if c["direction"] == "high"
+                else ("lower" if len(values) == 2 else "lowest")
+            )
+            out.append(f"{best} has the {way} {label}: " + ", ".join(shown) + ".")
+    return out
+
+
+def write_findings(
+    evidence: list[Evidence], comparisons: list[dict[str, Any]] | None = None
+) -> tuple[str, list[Citation]]:
+    """What the tools found, and the citations its [n] markers point to; a comparison the
+    question asked for is answered first, with its verdict."""
     cite = Citer()
-    parts: list[str] = []
+    parts: list[str] = verdicts(evidence, comparisons or [], cite)
     resolved = [
         e for e in evidence if e.ok and e.call.tool in ("resolve_name", "recognize_structure")
     ]
@@ -216,7 +279,7 @@ def write_findings(evidence: list[Evidence]) -> tuple[str, list[Citation]]:
             )
         )
     parts.extend(_single_lines(evidence, cite))
-    parts.extend(_comparisons(evidence))
+    parts.extend(_comparisons(evidence, {str(c["field"]) for c in comparisons or []}))
     parts.extend(_MULTI[e.call.tool](e, cite) for e in evidence if e.ok and e.call.tool in _MULTI)
     failures = [e for e in evidence if not e.ok]
     if failures:

@@ -68,7 +68,7 @@ def _answer(state: AgentState, deps: Deps) -> dict[str, Any]:
                 findings = ""
         templated = not findings
         if templated:
-            findings, citations = write_findings(evidence)
+            findings, citations = write_findings(evidence, state.get("comparisons", []))
         if missing := state.get("unavailable"):
             findings = "\n".join(f"Not available: {m}" for m in missing) + (
                 "\n" + findings if findings else ""

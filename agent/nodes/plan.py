@@ -38,6 +38,7 @@ def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
         memory=[MoleculeRef.model_validate(m) for m in state.get("memory", [])],
         tools=deps.tool_specs,
         llm_failed=bool(state.get("llm_failed")),
+        previous_questions=[h["question"] for h in reversed(state.get("history", [])[-5:])],
     )
     result = deps.planner.plan(ctx)
     start = len(evidence)
@@ -52,5 +53,6 @@ def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
         "subjects": [s.model_dump() for s in result.subjects],
         "warnings": warnings,
         "unavailable": list(dict.fromkeys([*state.get("unavailable", []), *result.unavailable])),
+        "comparisons": result.comparisons or state.get("comparisons", []),
         "llm_failed": bool(state.get("llm_failed")) or result.llm_failed,
     }

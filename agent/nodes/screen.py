@@ -85,6 +85,7 @@ def screen(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         "subjects": [],
         "warnings": result.warnings,
         "unavailable": [],
+        "comparisons": [],
         "refusal": result.refusal,
         "stop_reason": None,
         "llm_failed": False,

@@ -35,6 +35,10 @@ class PlanContext(BaseModel):
     llm_failed: bool = Field(
         False, description="The LLM failed earlier in this question: plan without it."
     )
+    previous_questions: list[str] = Field(
+        default_factory=list,
+        description="The thread's earlier questions, newest first, for follow-ups ('what about X?').",
+    )
 
 
 @runtime_checkable

@@ -17,6 +17,7 @@ from typing import Any
 
 from agent.intents import Intent, Vocabulary, vocabulary
 from agent.planners.base import PlanContext
+from agent.planners.compare import Comparison, find_comparison, is_follow_up
 from agent.planners.parse import (
     Clause,
     Mention,
@@ -133,15 +134,18 @@ class RulePlanner:
                     found.append(Mention(a, b, text, "name"))
                     taken.append((a, b))
         molecules = [(m.start, m.end) for m in [*mentions, *found] if m.is_molecule]
-        for a, b, text in list_members(question, molecules, taken):
+        for a, b, text in list_members(question, molecules, taken, self.vocab.words):
             found.append(Mention(a, b, text, "name"))
         return found
 
     def plan(self, ctx: PlanContext) -> Plan:
         mentions, clauses = self.analyse(ctx.question)
+        if ctx.previous_questions and is_follow_up(ctx.question):
+            clauses = self._follow_up(clauses, ctx.previous_questions)
         resolved = _resolutions(ctx.evidence)
         calls, warnings, used = _Calls(), list[str](), dict[str, Subject]()
         unavailable: list[str] = []
+        comparisons: list[dict[str, Any]] = []
         can_read = any(t.name == IMAGE_TOOL for t in ctx.tools)
         pending, seen = _images(ctx) if can_read else ([], [])
         if pending:  # read the images first: their structures are what "this" refers to
@@ -161,7 +165,17 @@ class RulePlanner:
                     used.setdefault(s.label, s)
                 previous = own or previous
                 continue
-            own = self._plan_clause(clause, previous, resolved, calls, warnings)
+            cmp = self._comparison(clause)
+            own = self._plan_clause(clause, previous, resolved, calls, warnings, cmp is not None)
+            if cmp is not None:
+                comparisons.append(cmp.as_dict())
+                for s in _merge_same_structure(own or previous):
+                    calls.add(
+                        cmp.tool,
+                        _args(cmp.tool, s.smiles, (cmp.field,)),
+                        label=s.label,
+                        focus=(cmp.field,),
+                    )
             for s in own or previous:
                 used.setdefault(s.label, s)
             if own:
@@ -194,8 +208,46 @@ class RulePlanner:
             if s.smiles
         ]
         return Plan(
-            calls=new, done=not new, subjects=subjects, warnings=warnings, unavailable=unavailable
+            calls=new,
+            done=not new,
+            subjects=subjects,
+            warnings=warnings,
+            unavailable=unavailable,
+            comparisons=comparisons,
         )
+
+    def _comparison(self, clause: Clause) -> Comparison | None:
+        text = _mask_mentions(clause)
+        return find_comparison(text, [i for i, _ in clause.intents], self.vocab)
+
+    def _follow_up(self, clauses: list[Clause], previous: list[str]) -> list[Clause]:
+        """ "What about X?": the clauses that ask nothing take the request of the latest earlier
+        question that made one."""
+        asked = next(
+            (
+                c
+                for question in previous
+                for c in self.analyse(question)[1]
+                if c.intents or c.missing or c.reactions
+            ),
+            None,
+        )
+        if asked is None:
+            return clauses
+        out = []
+        for c in clauses:
+            if not (c.intents or c.missing or c.reactions):
+                c = Clause(
+                    c.start,
+                    c.end,
+                    c.text,
+                    c.mentions,
+                    [(i, h) for i, h in asked.intents if i.kind in ("single", "similarity")],
+                    asked.missing,
+                    asked.reactions,
+                )
+            out.append(c)
+        return out
 
     def _subject(self, m: Mention, resolved: dict[str, Evidence], calls: _Calls) -> Subject:
         if m.kind == "smiles":
@@ -215,6 +267,7 @@ class RulePlanner:
         resolved: dict[str, Evidence],
         calls: _Calls,
         warnings: list[str],
+        compares: bool = False,
     ) -> list[Subject]:
         kinds = {i.kind: (i, hit) for i, hit in clause.intents}
         if "literature" in kinds:
@@ -249,7 +302,7 @@ class RulePlanner:
         ready = _merge_same_structure(subjects)
         waiting = any(s.smiles is None and not s.failed for s in subjects)
         single = [i for i, _ in clause.intents if i.kind == "single"]
-        if own and not clause.intents:
+        if own and not clause.intents and not compares:
             for s in ready:
                 for tool, fields in self.vocab.overview:
                     calls.add(tool, _args(tool, s.smiles, fields), label=s.label, focus=fields)
@@ -437,3 +490,11 @@ def _images(ctx: PlanContext) -> tuple[list[ToolCall], list[Subject]]:
 
 def _resolutions(evidence: list[Evidence]) -> dict[str, Evidence]:
     return {str(e.call.args["name"]).lower(): e for e in evidence if e.call.tool == "resolve_name"}
+
+
+def _mask_mentions(clause: Clause) -> str:
+    chars = list(clause.text)
+    for m in clause.mentions:
+        for i in range(max(m.start - clause.start, 0), min(m.end - clause.start, len(chars))):
+            chars[i] = "_"
+    return "".join(chars)

@@ -311,7 +311,10 @@ _LIST_GLUE = re.compile(r"^\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or|vs\.?|versus
 
 
 def list_members(
-    text: str, molecules: list[tuple[int, int]], taken: list[tuple[int, int]]
+    text: str,
+    molecules: list[tuple[int, int]],
+    taken: list[tuple[int, int]],
+    intent_words: frozenset[str] = frozenset(),
 ) -> list[tuple[int, int, str]]:
     """Words in a list with molecules ("A, B and C") that nothing recognised: names to report.
 
@@ -327,7 +330,13 @@ def list_members(
         for i, (start, end, word) in enumerate(ws):
             if (start, end, word) in found or not _free(start, end, [*taken, *anchors]):
                 continue
-            if word.lower() in STOPWORDS or not word[0].isalpha() or len(word) < 3:
+            lower = word.lower()
+            if (
+                lower in STOPWORDS
+                or lower in intent_words
+                or not word[0].isalpha()
+                or len(word) < 3
+            ):
                 continue
             for j in (i - 1, i + 1):
                 if not 0 <= j < len(ws):
