@@ -54,6 +54,7 @@ class ReactionTrigger:
     name: str
     pattern: re.Pattern[str] | None
     reagents: frozenset[str]
+    reactants_needed: int = 1
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def vocabulary() -> Vocabulary:
             r.name,
             _phrase_regex(list(r.phrases)) if r.phrases else None,
             frozenset(x.lower() for x in r.reagents),
+            max(s.count(".", 0, s.index(">>")) + 1 for s in r.smarts),
         )
         for r in reaction_table().values()
     )

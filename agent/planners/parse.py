@@ -138,14 +138,23 @@ def split_clauses(text: str, mentions: list[Mention], vocab: Vocabulary) -> list
         part = _mask(text[a:b], a, inside)
         intents = [(i, hit) for i in vocab.intents if (hit := i.find(part))]
         missing = [u for u in vocab.unavailable if u.find(part)]
-        named = [
-            r
-            for r in vocab.reactions
-            if (r.pattern is not None and r.pattern.search(part))
-            or any(m.text.lower() in r.reagents for m in inside)
-        ]
+        named = reactions_named(part, inside, vocab)
         clauses.append(Clause(a, b, text[a:b], inside, intents, missing, named))
     return clauses
+
+
+def reactions_named(part: str, inside: list[Mention], vocab: Vocabulary) -> list[ReactionTrigger]:
+    """Named reactions a clause asks for. A reagent alone names one only beside a reactant
+    ("reduce X with NaBH4"), not when it is what the question is about ("the logP of TFA")."""
+    return [
+        r
+        for r in vocab.reactions
+        if (r.pattern is not None and r.pattern.search(part))
+        or (
+            any(m.text.lower() in r.reagents for m in inside)
+            and any(m.is_molecule and m.text.lower() not in r.reagents for m in inside)
+        )
+    ]
 
 
 def find_group(clause: Clause, vocab: Vocabulary) -> tuple[str, str] | None:

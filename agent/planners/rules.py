@@ -24,6 +24,7 @@ from agent.planners.parse import (
     find_group,
     find_mentions,
     find_unlisted_names,
+    reactions_named,
     split_clauses,
 )
 from agent.planners.spans import candidate_spans, list_members
@@ -110,29 +111,47 @@ class RulePlanner:
     def _analyse_question(self, question: str) -> tuple[list[Mention], list[Clause]]:
         mentions = find_mentions(question, self.names, self.limits)
         clauses = split_clauses(question, mentions, self.vocab)
-        for clause in clauses:
-            extra = find_unlisted_names(clause)
-            clause.mentions.extend(extra)
-            mentions.extend(extra)
-        for m in self._spotted(question, mentions):
+        unlisted = [m for clause in clauses for m in find_unlisted_names(clause)]
+        for m in self._spotted(question, mentions, unlisted):
             mentions.append(m)
             home = next((c for c in clauses if c.start <= m.start < c.end), None)
             if home is not None:
                 home.mentions.append(m)
                 home.mentions.sort(key=lambda x: x.start)
+                home.reactions = reactions_named(_mask_mentions(home), home.mentions, self.vocab)
         return sorted(mentions, key=lambda m: m.start), _attach_topics(question, clauses)
 
-    def _spotted(self, question: str, mentions: list[Mention]) -> list[Mention]:
-        """Names no dictionary spotted: spans OPSIN reads (longest first), and members of a
-        list of molecules that nothing reads (kept, so their failure is reported)."""
+    def _spotted(
+        self, question: str, mentions: list[Mention], unlisted: list[Mention]
+    ) -> list[Mention]:
+        """Names no dictionary spotted: the words after "<property> of" cut to the longest
+        prefix the offline resolver reads, spans it reads anywhere else (longest first), and
+        members of a list of molecules that nothing reads (kept, so their failure is reported).
+        One OPSIN run for all of them."""
         taken = [(m.start, m.end) for m in mentions]
         found: list[Mention] = []
-        spans = candidate_spans(question, taken, self.vocab.words) if self.offline else []
-        if spans and self.offline is not None:
-            for (a, b, text), res in zip(spans, self.offline([s[2] for s in spans]), strict=True):
-                if res is not None and all(b <= s or a >= e for s, e in taken):
-                    found.append(Mention(a, b, text, "name"))
-                    taken.append((a, b))
+        prefixes = [
+            (m, " ".join(m.text.split()[:n]))
+            for m in unlisted
+            for n in range(len(m.text.split()), 0, -1)
+        ]
+        spans = candidate_spans(
+            question, [*taken, *((m.start, m.end) for m in unlisted)], self.vocab.words
+        )
+        names = [p for _, p in prefixes] + [s[2] for s in spans]
+        known = self.offline(names) if self.offline is not None and names else [None] * len(names)
+        for m in unlisted:
+            hit = next(
+                (p for (u, p), r in zip(prefixes, known, strict=False) if u is m and r is not None),
+                None,
+            )
+            text = hit or m.text
+            found.append(Mention(m.start, m.start + len(text), text, "name"))
+            taken.append((m.start, m.start + len(text)))
+        for (a, b, text), res in zip(spans, known[len(prefixes) :], strict=True):
+            if res is not None and all(b <= s or a >= e for s, e in taken):
+                found.append(Mention(a, b, text, "name"))
+                taken.append((a, b))
         molecules = [(m.start, m.end) for m in [*mentions, *found] if m.is_molecule]
         for a, b, text in list_members(question, molecules, taken, self.vocab.words):
             found.append(Mention(a, b, text, "name"))
@@ -165,6 +184,12 @@ class RulePlanner:
                     used.setdefault(s.label, s)
                 previous = own or previous
                 continue
+            literature = any(i.kind == "literature" for i, _ in clause.intents)
+            for u in [] if literature else clause.missing:
+                if not (u.name == "synthesis" and clause.reactions):
+                    names = [m.text for m in clause.mentions if m.is_molecule]
+                    of = f" of {', '.join(names)}" if names else ""
+                    unavailable.append(f"{u.what}{of}: {u.instead}.")
             cmp = self._comparison(clause)
             own = self._plan_clause(clause, previous, resolved, calls, warnings, cmp is not None)
             if cmp is not None:
@@ -292,6 +317,11 @@ class RulePlanner:
                 mentions.remove(given[0])
             else:
                 pattern = find_group(clause, self.vocab)
+                named = [m for m in mentions if m.text.lower() in self.vocab.groups]
+                if pattern is None and named and len(mentions) > 1:
+                    # "have a urea group": urea is also a molecule name; here it is the group
+                    pattern = (named[0].text, self.vocab.groups[named[0].text.lower()])
+                    mentions.remove(named[0])
         for m in mentions:
             if m.kind == "invalid_smiles":
                 calls.add("validate_smiles", {"smiles": m.text}, label=m.text, focus=("smiles",))
@@ -353,6 +383,9 @@ class RulePlanner:
             m.start for r in clause.reactions for m in clause.mentions if clause.reagent(m, r)
         }
         reactants = [m for m in clause.mentions if m.is_molecule and m.start not in reagents]
+        need = max(r.reactants_needed for r in clause.reactions)
+        if len(reactants) < need:  # a Grignard reagent is a reagent and a reactant
+            reactants = [m for m in clause.mentions if m.is_molecule]
         own = [self._subject(m, resolved, calls) for m in reactants]
         for m in clause.mentions:
             if m.start in reagents:
@@ -386,8 +419,11 @@ class RulePlanner:
             clause.text[trigger - clause.start :].lstrip().lower().startswith(("to ", "with "))
         )
         molecules = [m for m in clause.mentions if m.is_molecule]
-        if after_to and any(m.start >= trigger for m in molecules):
-            ref_index = next(i for i, m in enumerate(molecules) if m.start >= trigger)
+        after = [i for i, m in enumerate(molecules) if m.start >= trigger]
+        if after_to and len(after) >= 2 and after[0] > 0:
+            ref_index = after[0] - 1  # "is A more similar to B or C": A is the reference
+        elif after_to and after:
+            ref_index = after[0]  # "which of A, B is most similar to C": C
         else:
             ref_index = 0
         if not own:
@@ -417,6 +453,22 @@ def _attach_topics(question: str, clauses: list[Clause]) -> list[Clause]:
     while i < len(clauses):
         c = clauses[i]
         hit = next((h for intent, h in c.intents if intent.kind == "literature"), None)
+        rest = c.text[: hit.start()] + " " + c.text[hit.end() :] if hit is not None else ""
+        if hit is not None and out and not content_words(rest) and i + 1 == len(clauses):
+            # "Is X linked to Y? Cite papers.": the last clause only asks for sources; its
+            # topic is the question before it.
+            prev = out.pop()
+            out.append(
+                Clause(
+                    prev.start,
+                    c.end,
+                    question[prev.start : c.end],
+                    prev.mentions + c.mentions,
+                    c.intents,
+                )
+            )
+            i += 1
+            continue
         if hit is not None and i + 1 < len(clauses):
             rest = c.text[: hit.start()] + " " + c.text[hit.end() :]
             if not content_words(rest):

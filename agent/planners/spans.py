@@ -245,7 +245,7 @@ _CHEMISH = re.compile(
     r"(?:ane|ene|yne|ol|al|one|ate|ite|ide|ine|ile|ium|oate|amine)$",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[^\s,;:?!\"“”]+")
+_WORD = re.compile(r"(?:[^\s,;:?!\"“”]|,(?=[\w(\[]))+")  # "1,3,5-trimethylbenzene" is one word
 MAX_WORDS = 6
 
 
@@ -321,13 +321,12 @@ def list_members(
     Only single words not in the stopword list, glued to a molecule by a comma, "and", "or" or
     "vs"; "aspirin and its logP" is not a list because "its" is a stopword.
     """
-    ws = words(text)
     found: list[tuple[int, int, str]] = []
     anchors = sorted(molecules)
     changed = True
     while changed:
         changed = False
-        for i, (start, end, word) in enumerate(ws):
+        for start, end, word in words(text):
             if (start, end, word) in found or not _free(start, end, [*taken, *anchors]):
                 continue
             lower = word.lower()
@@ -338,14 +337,11 @@ def list_members(
                 or len(word) < 3
             ):
                 continue
-            for j in (i - 1, i + 1):
-                if not 0 <= j < len(ws):
-                    continue
-                ns, ne, _ = ws[j]
-                glue = text[min(end, ne) : max(start, ns)]
-                if _LIST_GLUE.match(glue) and any(a <= ns and ne <= b for a, b in anchors):
-                    found.append((start, end, word))
-                    anchors.append((start, end))
-                    changed = True
-                    break
+            glued = any(
+                _LIST_GLUE.match(text[b:start] if b <= start else text[end:a]) for a, b in anchors
+            )
+            if glued:
+                found.append((start, end, word))
+                anchors.append((start, end))
+                changed = True
     return sorted(found)

@@ -31,6 +31,7 @@ from tools.chem.mol import rdkit_messages
 log = logging.getLogger(__name__)
 
 SOURCE = "drug dictionary (drug-named-entity-recognition)"
+_SYSTEMATIC = re.compile(r"\d[,\d]*-[a-z]|-\d|\d,\d")
 _FILE = "drug_ner_dictionary.pkl.bz2"
 
 # Counter-ions and solvents of drug salts (neutral forms, canonical SMILES): never the parent.
@@ -114,7 +115,10 @@ class DrugDictionary:
         self._spot = {
             v
             for v, cs in self._variants.items()
-            if len(cs) == 1 and self._data.get(cs[0], {}).get("smiles") and len(v) >= 4
+            if len(cs) == 1
+            and self._data.get(cs[0], {}).get("smiles")
+            and len(v) >= 4
+            and not _SYSTEMATIC.search(v)
         }
 
     @classmethod
@@ -130,7 +134,12 @@ class DrugDictionary:
         return cls(raw)
 
     def canonical(self, name: str) -> str | None:
-        """The dictionary's drug for a name or brand ("Advil" -> "ibuprofen"), or None."""
+        """The dictionary's drug for a name or brand ("Advil" -> "ibuprofen"), or None.
+
+        Names with locants ("benzene-1,4-diol") are left to OPSIN, which reads them exactly:
+        the dictionary's structures for such entries are not always the named compound."""
+        if _SYSTEMATIC.search(name):
+            return None
         cs = self._variants.get(" ".join(name.lower().split()))
         return cs[0] if cs and len(cs) == 1 else None
 
