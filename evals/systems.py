@@ -161,6 +161,7 @@ class ModelSystem(_Base):
 
 
 _FORMULA_LINE = re.compile(r"molecular formula:\s*(\S+)")
+_NAME_LINE = re.compile(r"^\s*- name:\s*(.+?)(?:\s+\[\d+\])?$", re.MULTILINE)
 
 
 class AgentSystem(_Base):
@@ -179,6 +180,8 @@ class AgentSystem(_Base):
         if self.task.output == "smiles" and ans.molecules:
             return ans.molecules[-1].smiles
         if self.task.output == "formula" and (m := _FORMULA_LINE.search(ans.text)):
+            return m.group(1)
+        if self.task.output == "name" and (m := _NAME_LINE.search(ans.text)):
             return m.group(1)
         return ans.text
 

@@ -34,10 +34,15 @@ SOURCE = "drug dictionary (drug-named-entity-recognition)"
 _SYSTEMATIC = re.compile(r"\d[,\d]*-[a-z]|-\d|\d,\d")
 _FILE = "drug_ner_dictionary.pkl.bz2"
 
+
 # Counter-ions and solvents of drug salts (neutral forms, canonical SMILES): never the parent.
-_COUNTERIONS = {
-    Chem.MolToSmiles(Chem.MolFromSmiles(s), isomericSmiles=False)
-    for s in (
+def _neutral_keys(smiles: tuple[str, ...]) -> set[str]:
+    with rdBase.BlockLogs():
+        return {Chem.MolToSmiles(Chem.MolFromSmiles(s), isomericSmiles=False) for s in smiles}
+
+
+_COUNTERIONS = _neutral_keys(
+    (
         "O", "Cl", "Br", "I", "F", "OS(=O)(=O)O", "OP(=O)(O)O", "O=[N+]([O-])O", "OC(=O)O",
         "CC(=O)O", "OC(=O)C(O)C(O)C(=O)O", "OC(=O)CC(O)(CC(=O)O)C(=O)O", "OC(=O)/C=C\\C(=O)O",
         "OC(=O)/C=C/C(=O)O", "OC(=O)CCC(=O)O", "CS(=O)(=O)O", "Cc1ccc(S(=O)(=O)O)cc1",
@@ -47,7 +52,7 @@ _COUNTERIONS = {
         "[HH]", "OO", "O=S(=O)(O)O", "OC(=O)c1cc2ccccc2cc1O", "CCCCCCCCCCCCCCCCCC(=O)O",
         "OC(=O)C(O)c1ccccc1", "NC(=O)N", "CN(C)C", "N",
     )
-}  # fmt: skip
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def name_tools(resolver: NameResolver) -> list[Tool]:
 
     @tool("name_from_smiles", NameArgs)
     def name_from_smiles(a: NameArgs) -> ToolResult:
-        """Give the common or IUPAC name of a structure (built-in table, cache, else PubChem)."""
+        """Give the common or IUPAC name of a structure (built-in table, cache, Orthonym's verified IUPAC name offline, else PubChem)."""
         res = resolver.name_for(a.smiles)
         return ToolResult(
             summary=f"{res.smiles} is {res.name} (source: {res.where})",
