@@ -140,8 +140,12 @@ def _similarity(e: Evidence, cite: Citer) -> str:
     labels = e.call.labels
     rows = ", ".join(f"{_who(r['smiles'], labels)} {r['tanimoto']}" for r in e.data["results"])
     best = _who(e.data["most_similar"], labels)
+    score = max(r["tanimoto"] for r in e.data["results"])
     ref = _who(e.data["query"], labels)
-    return f"Tanimoto similarity to {ref} ({e.data['fingerprint']}): {rows}; most similar: {best} {cite(e)}"
+    return (
+        f"Tanimoto similarity to {ref} ({e.data['fingerprint']}): {rows}; "
+        f"most similar: {best} ({score}) {cite(e)}"
+    )
 
 
 def _substructure(e: Evidence, cite: Citer) -> str:
@@ -200,6 +204,9 @@ _MULTI = {
 }
 
 
+_COUNTS = {"hbd", "hba", "rotatable_bonds", "rings", "aromatic_rings", "heavy_atoms"}
+
+
 def _form(adjective: str, n: int) -> str:
     """ "more lipophilic" for two molecules, "most lipophilic" for more; likewise -er/-est."""
     word = adjective
@@ -250,12 +257,15 @@ def verdicts(evidence: list[Evidence], comparisons: list[dict[str, Any]], cite: 
                 + "."
             )
         else:
-            way = (
-                ("higher" if len(values) == 2 else "highest")
-                if c["direction"] == "high"
-                else ("lower" if len(values) == 2 else "lowest")
-            )
-            out.append(f"{best} has the {way} {label}: " + ", ".join(shown) + ".")
+            two, high = len(values) == 2, c["direction"] == "high"
+            if field in _COUNTS:  # "has more rotatable bonds", "has the fewest rings"
+                way = (
+                    ("more" if two else "the most") if high else ("fewer" if two else "the fewest")
+                )
+                out.append(f"{best} has {way} {label}: " + ", ".join(shown) + ".")
+            else:
+                way = ("higher" if two else "highest") if high else ("lower" if two else "lowest")
+                out.append(f"{best} has the {way} {label}: " + ", ".join(shown) + ".")
     return out
 
 

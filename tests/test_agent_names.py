@@ -14,10 +14,10 @@ def tools_run(answer) -> list[str]:
 
 
 def test_systematic_name_is_resolved_by_opsin_and_the_answer_says_so(assistant):
-    a = assistant.ask("What is the logP of tetramethylethylenediamine?")
-    logp = Crippen.MolLogP(Chem.MolFromSmiles("CN(C)CCN(C)C"))
+    a = assistant.ask("What is the logP of tetraethylethylenediamine?")
+    logp = Crippen.MolLogP(Chem.MolFromSmiles("CCN(CC)CCN(CC)CC"))
     assert f"logP (Crippen): {logp:.2f}" in a.text
-    assert "tetramethylethylenediamine = CN(C)CCN(C)C (OPSIN)" in a.text
+    assert "tetraethylethylenediamine = CCN(CC)CCN(CC)CC (OPSIN" in a.text
     assert tools_run(a) == ["resolve_name", "descriptors"]
 
 

@@ -37,13 +37,16 @@ class CountingOpsin(Opsin):
 def make_resolver(tmp_path: Path):
     made: list[NameResolver] = []
 
-    def make(api_base: str = UNREACHABLE, java: str = "java", **pubchem) -> NameResolver:
+    def make(
+        api_base: str = UNREACHABLE, java: str = "java", orthonym: bool = True, **pubchem
+    ) -> NameResolver:
         CountingOpsin.runs = 0
         cfg = PubChemSettings(api_base=api_base, backoff_s=0.01, **pubchem)
         r = NameResolver(
             cache=AnswerCache(tmp_path / "names.sqlite"),
             opsin=CountingOpsin(java),
             pubchem=PubChemClient(cfg, tmp_path / "pubchem.sqlite", limiter=RateLimiter(5, 400)),
+            orthonym=orthonym,
         )
         made.append(r)
         return r
@@ -121,8 +124,8 @@ def test_bad_cas_check_digit_is_rejected_before_any_lookup(make_resolver, replay
 
 def test_without_java_pubchem_still_answers(make_resolver, replay):
     r = make_resolver(replay.api_base, java="no-such-java")
-    out = r.resolve_many(["triethylamine", "unobtainium"])
-    assert isinstance(out[0], Resolution) and out[0].source == "PubChem CID 8471"
+    out = r.resolve_many(["Temed", "unobtainium"])
+    assert isinstance(out[0], Resolution) and out[0].source == "PubChem CID 8037"
     assert isinstance(out[1], ResolveFailure) and "OPSIN unavailable" in out[1].error
 
 
@@ -137,19 +140,26 @@ def test_a_dropped_connection_mid_batch_loses_nothing_else(make_resolver, replay
     assert len(failed) == 2 and all("connection dropped" in f.error for f in failed)
     assert sum(isinstance(o, Resolution) for o in out) == 3
     assert sorted(seen) == sorted(names)
-    # The rerun resolves the two that failed; the three that worked come from the cache.
+    # The rerun resolves the two that failed; the three that worked come from the cache (or,
+    # for guanidine hydrochloride, from the offline drug dictionary, which needs no cache).
     again = make_resolver(replay.api_base).resolve_many(names)
     assert all(isinstance(o, Resolution) for o in again)
-    assert sum(o.cached for o in again if isinstance(o, Resolution)) == 3
+    offline = [
+        o for o in again if isinstance(o, Resolution) and (o.cached or "dictionary" in o.source)
+    ]
+    assert len(offline) == 3
 
 
 def test_structure_to_name(make_resolver, replay):
-    r = make_resolver(replay.api_base)
+    r = make_resolver(replay.api_base, orthonym=False)
     assert r.name_for("OC(=O)c1ccccc1O").name == "salicylic acid"  # built-in table
     named = r.name_for("BrCCC")
     assert (named.name, named.cid) == ("1-Bromopropane", 7840)
-    with pytest.raises(NameUnavailable, match="needs PubChem"):
-        make_resolver(UNREACHABLE).name_for("CCCCCCCCCCCCCCO")
+    with pytest.raises(NameUnavailable, match="PubChem could not be asked"):
+        make_resolver(UNREACHABLE, orthonym=False).name_for("CCCCCCCCCCCCCCO")
+    # With Orthonym (the default) the same structure is named offline, verified by OPSIN.
+    offline = make_resolver(UNREACHABLE).name_for("CCCCCCCCCCCCCCO")
+    assert (offline.name, offline.cid) == ("tetradecan-1-ol", None)
 
 
 @pytest.mark.slow

@@ -240,7 +240,7 @@ def _check_extra(extra: str, text: str, answer: Any) -> None:
         names = targets.split(",")
         best = max(names, key=lambda t: morgan_sim(ref, t))
         line = next(ln for ln in text.splitlines() if ln.startswith("Tanimoto similarity to"))
-        assert line.split("most similar: ")[1].split(" [")[0] == best
+        assert line.split("most similar: ")[1].split(" (")[0] == best
         for t in names:
             shown = float(
                 re.search(rf"(?:^|[:,] ){re.escape(t)} ([\d.]+)", line.split(": ", 1)[1]).group(1)
@@ -259,7 +259,7 @@ def _check_extra(extra: str, text: str, answer: Any) -> None:
     elif kind == "product":
         assert rest in text.split("Products of")[1]
     elif kind == "highest":
-        assert f"Highest {rest}: fluoxetine" in text  # 8 rotatable bonds vs warfarin's 5
+        assert f"fluoxetine has more {rest}: fluoxetine" in text  # the verdict, first
         assert rdMolDescriptors.CalcNumRotatableBonds(
             mol("fluoxetine")
         ) > rdMolDescriptors.CalcNumRotatableBonds(mol("warfarin"))

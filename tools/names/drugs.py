@@ -167,12 +167,17 @@ class DrugDictionary:
 
     def find_names(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, text) of drug names in `text`, longest match first, left to right."""
-        words = list(re.finditer(r"[A-Za-z0-9][A-Za-z0-9'\-]*", text))
+        # Whole words only: a drug name inside a systematic name ("...]carbamate") is not one.
+        words = [
+            (m.start(1), m.end(1))
+            for m in re.finditer(r"(?<!\S)[\"'(]*([^\s\[\]]+?)[\"'.,;:?!)]*(?!\S)", text)
+            if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9'\-]*", m.group(1))
+        ]
         out: list[tuple[int, int, str]] = []
         i = 0
         while i < len(words):
             for n in range(min(self.MAX_WORDS, len(words) - i), 0, -1):
-                a, b = words[i].start(), words[i + n - 1].end()
+                a, b = words[i][0], words[i + n - 1][1]
                 span = text[a:b]
                 if " ".join(span.lower().split()) in self._spot:
                     out.append((a, b, span))

@@ -52,6 +52,8 @@ def _load() -> Any:
         os.environ["ORTHONYM_NO_DOWNLOAD"] = "1"
         from orthonym import name_compound
 
+        # Orthonym warns on every structure it cannot name; we report that in the answer.
+        logging.getLogger("orthonym").setLevel(logging.ERROR)
         _namer = name_compound
     return _namer
 

@@ -78,8 +78,11 @@ class NameTable:
         names = sorted(
             (k for k in self._by_key if not CAS_PATTERN.fullmatch(k)), key=len, reverse=True
         )
+        # Bounded by more than word characters: "urea" inside "...]urea" or "(2-...)urea" is part
+        # of a systematic name, not a name of its own.
         self._finder = re.compile(
-            r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w-])", re.IGNORECASE
+            r"(?<![\w\-\[\]()])(" + "|".join(re.escape(n) for n in names) + r")(?![\w\-\[\(])",
+            re.IGNORECASE,
         )
 
     @classmethod
