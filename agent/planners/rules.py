@@ -457,33 +457,26 @@ def _attach_topics(question: str, clauses: list[Clause]) -> list[Clause]:
         if hit is not None and out and not content_words(rest) and i + 1 == len(clauses):
             # "Is X linked to Y? Cite papers.": the last clause only asks for sources; its
             # topic is the question before it.
-            prev = out.pop()
-            out.append(
-                Clause(
-                    prev.start,
-                    c.end,
-                    question[prev.start : c.end],
-                    prev.mentions + c.mentions,
-                    c.intents,
-                )
-            )
+            out.append(_joined(question, out.pop(), c, c.intents))
             i += 1
             continue
-        if hit is not None and i + 1 < len(clauses):
-            rest = c.text[: hit.start()] + " " + c.text[hit.end() :]
-            if not content_words(rest):
-                nxt = clauses[i + 1]
-                c = Clause(
-                    c.start,
-                    nxt.end,
-                    question[c.start : nxt.end],
-                    c.mentions + nxt.mentions,
-                    c.intents,
-                )
-                i += 1
+        if hit is not None and i + 1 < len(clauses) and not content_words(rest):
+            c = _joined(question, c, clauses[i + 1], c.intents)
+            i += 1
         out.append(c)
         i += 1
     return out
+
+
+def _joined(question: str, first: Clause, second: Clause, intents: list[Any]) -> Clause:
+    """Two clauses as one, with `intents`."""
+    return Clause(
+        first.start,
+        second.end,
+        question[first.start : second.end],
+        first.mentions + second.mentions,
+        intents,
+    )
 
 
 def literature_query(text: str, trigger: re.Match[str]) -> str:

@@ -104,14 +104,9 @@ class NameResolver:
             if progress is not None:
                 progress(queries[i], outcome)
 
-        pending: list[int] = []
-        for i, q in enumerate(queries):
-            early = self._local(q)
-            if early is None:
-                pending.append(i)
-            else:
-                done(i, early)
-
+        early, pending = self._locally(queries)
+        for i, outcome in early.items():
+            done(i, outcome)
         for i in pending:
             why = self.table.why_not(queries[i])
             notes.setdefault(i, []).append(why or "not in the offline dictionaries")
@@ -124,14 +119,7 @@ class NameResolver:
     def resolve_offline(self, queries: list[str]) -> list[Resolution | None]:
         """Each name through the table, the drug dictionary, the cache and OPSIN (one JVM run),
         never PubChem: cheap enough to try every candidate name in a question."""
-        results: dict[int, Outcome] = {}
-        pending: list[int] = []
-        for i, q in enumerate(queries):
-            early = self._local(q)
-            if early is None:
-                pending.append(i)
-            else:
-                results[i] = early
+        results, pending = self._locally(queries)
         if pending and self.opsin is not None:
 
             def done(i: int, outcome: Outcome) -> None:
@@ -141,6 +129,18 @@ class NameResolver:
         return [
             r if isinstance(r := results.get(i), Resolution) else None for i in range(len(queries))
         ]
+
+    def _locally(self, queries: list[str]) -> tuple[dict[int, Outcome], list[int]]:
+        """Outcomes from the tables and the cache, and the indices still to resolve."""
+        found: dict[int, Outcome] = {}
+        pending: list[int] = []
+        for i, q in enumerate(queries):
+            early = self._local(q)
+            if early is None:
+                pending.append(i)
+            else:
+                found[i] = early
+        return found, pending
 
     def _local(self, query: str) -> Outcome | None:
         q = " ".join(query.split())

@@ -92,15 +92,7 @@ class NameTable:
 
     def lookup(self, query: str) -> Resolution | None:
         row = self._by_key.get(" ".join(query.lower().split()))
-        if row is not None:
-            return Resolution(
-                query=query,
-                name=row["name"],
-                smiles=row["smiles"],
-                cas=row.get("cas") or None,
-                source="built-in table",
-            )
-        return self._drug(query)
+        return _from_row(query, row) if row is not None else self._drug(query)
 
     def _drug(self, query: str) -> Resolution | None:
         entry = self.drugs.entry(query) if self.drugs is not None else None
@@ -112,14 +104,7 @@ class NameTable:
             brand = f"{query.strip()} = {entry.name.lower()} in the drug dictionary"
         row = self._by_key.get(entry.name.lower())
         if row is not None:  # the drug is in the table: its structure there is checked
-            return Resolution(
-                query=query,
-                name=row["name"],
-                smiles=row["smiles"],
-                cas=row.get("cas") or None,
-                source="built-in table",
-                note=brand,
-            )
+            return _from_row(query, row, brand)
         if entry.smiles is None:
             return None
         notes = [n for n in (brand, entry.note) if n]
@@ -161,6 +146,17 @@ class NameTable:
                 if all(b <= s or a >= e for s, e, _ in found):
                     found.append((a, b, name))
         return sorted(found)
+
+
+def _from_row(query: str, row: dict[str, str], note: str | None = None) -> Resolution:
+    return Resolution(
+        query=query,
+        name=row["name"],
+        smiles=row["smiles"],
+        cas=row.get("cas") or None,
+        source="built-in table",
+        note=note,
+    )
 
 
 def _rows(filename: str) -> list[dict[str, str]]:
