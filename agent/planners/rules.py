@@ -112,7 +112,12 @@ class RulePlanner:
         mentions = find_mentions(question, self.names, self.limits)
         clauses = split_clauses(question, mentions, self.vocab)
         unlisted = [m for clause in clauses for m in find_unlisted_names(clause)]
-        for m in self._spotted(question, mentions, unlisted):
+        found, replaced = self._spotted(question, mentions, unlisted)
+        if replaced:  # a dictionary word inside a longer systematic name is part of that name
+            mentions = [m for m in mentions if m not in replaced]
+            for clause in clauses:
+                clause.mentions = [m for m in clause.mentions if m not in replaced]
+        for m in found:
             mentions.append(m)
             home = next((c for c in clauses if c.start <= m.start < c.end), None)
             if home is not None:
@@ -123,21 +128,34 @@ class RulePlanner:
 
     def _spotted(
         self, question: str, mentions: list[Mention], unlisted: list[Mention]
-    ) -> list[Mention]:
+    ) -> tuple[list[Mention], list[Mention]]:
         """Names no dictionary spotted: the words after "<property> of" cut to the longest
         prefix the offline resolver reads, spans it reads anywhere else (longest first), and
         members of a list of molecules that nothing reads (kept, so their failure is reported).
         One OPSIN run for all of them."""
         taken = [(m.start, m.end) for m in mentions]
+        named = [m for m in mentions if m.kind == "name"]
         found: list[Mention] = []
+        replaced: list[Mention] = []
         prefixes = [
             (m, " ".join(m.text.split()[:n]))
             for m in unlisted
             for n in range(len(m.text.split()), 0, -1)
         ]
-        spans = candidate_spans(
-            question, [*taken, *((m.start, m.end) for m in unlisted)], self.vocab.words
-        )
+        fixed = [(m.start, m.end) for m in mentions if m.kind != "name"]
+        spans = [
+            (a, b, t)
+            for a, b, t in candidate_spans(
+                question, [*fixed, *((m.start, m.end) for m in unlisted)], self.vocab.words
+            )
+            # a span over a known name counts only if it is longer than that name
+            if all(
+                b <= m.start
+                or a >= m.end
+                or (a <= m.start and m.end <= b and b - a > m.end - m.start)
+                for m in named
+            )
+        ]
         names = [p for _, p in prefixes] + [s[2] for s in spans]
         known = self.offline(names) if self.offline is not None and names else [None] * len(names)
         for m in unlisted:
@@ -149,13 +167,17 @@ class RulePlanner:
             found.append(Mention(m.start, m.start + len(text), text, "name"))
             taken.append((m.start, m.start + len(text)))
         for (a, b, text), res in zip(spans, known[len(prefixes) :], strict=True):
-            if res is not None and all(b <= s or a >= e for s, e in taken):
+            inside = [m for m in named if a <= m.start and m.end <= b and m not in replaced]
+            others = [t for t in taken if (t[0], t[1]) not in {(m.start, m.end) for m in inside}]
+            if res is not None and all(b <= s or a >= e for s, e in others):
                 found.append(Mention(a, b, text, "name"))
-                taken.append((a, b))
-        molecules = [(m.start, m.end) for m in [*mentions, *found] if m.is_molecule]
+                replaced.extend(inside)
+                taken = [*others, (a, b)]
+        kept = [m for m in mentions if m not in replaced]
+        molecules = [(m.start, m.end) for m in [*kept, *found] if m.is_molecule]
         for a, b, text in list_members(question, molecules, taken, self.vocab.words):
             found.append(Mention(a, b, text, "name"))
-        return found
+        return found, replaced
 
     def plan(self, ctx: PlanContext) -> Plan:
         mentions, clauses = self.analyse(ctx.question)

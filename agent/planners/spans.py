@@ -245,16 +245,21 @@ _CHEMISH = re.compile(
     r"(?:ane|ene|yne|ol|al|one|ate|ite|ide|ine|ile|ium|oate|amine)$",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"(?:[^\s,;:?!\"“”]|,(?=[\w(\[]))+")  # "1,3,5-trimethylbenzene" is one word
+# "1,3,5-trimethylbenzene" and "potassium;2-anilino..." are one word each.
+_STRONG = re.compile(r"\d[,'\d]*-|-\d|\[|\(")
+_WORD = re.compile(r"(?:[^\s,;:?!\"“”]|[,;](?=[\w(\[]))+")
 MAX_WORDS = 6
 
 
 def _strip(word: str, start: int) -> tuple[str, int]:
-    lead = len(word) - len(word.lstrip("'(‘"))
-    word = word[lead:]
+    """Quotes and unbalanced brackets off both ends; "(E)-1-..." keeps its bracket."""
+    while word and (word[0] in "'‘\"" or (word[0] == "(" and word.count("(") > word.count(")"))):
+        word, start = word[1:], start + 1
     while word and (word[-1] in ".'’" or (word[-1] == ")" and word.count(")") > word.count("("))):
         word = word[:-1]
-    return word, start + lead
+    if len(word) > 2 and word[0] == "(" and word[-1] == ")" and "(" not in word[1:-1]:
+        word, start = word[1:-1], start + 1  # "(aspirin)"
+    return word, start
 
 
 def words(text: str) -> list[tuple[int, int, str]]:
@@ -280,27 +285,38 @@ def candidate_spans(
     break the runs; a span must start and end on a content word and contain a chemical-looking
     one. Commas inside a word are kept ("1,2-dichloroethane"); between words they end a run.
     """
-    runs: list[list[tuple[int, int, str]]] = [[]]
+    Word = tuple[int, int, str, bool]  # start, end, word, soft (an intent word)
+    runs: list[list[Word]] = [[]]
     previous_end = 0
     for start, end, word in words(text):
         lower = word.lower()
         gap = text[previous_end:start]
         blocked = (
             lower in STOPWORDS
-            or lower in intent_words
             or not _free(start, end, taken)
             or not any(ch.isalpha() for ch in word)
         )
         if blocked or (runs[-1] and gap.strip()):
             runs.append([])
         if not blocked:
-            runs[-1].append((start, end, word))
+            runs[-1].append((start, end, word, lower in intent_words))
         previous_end = end
-    spans: list[tuple[int, int, str]] = []
+    # An intent word ("hydrogen", "phosphate") belongs to a name only in a run that is clearly
+    # a systematic name (locants, brackets); elsewhere it ends the run.
+    pieces: list[list[tuple[int, int, str]]] = []
     for run in runs:
-        for n in range(min(MAX_WORDS, len(run)), 0, -1):
-            for i in range(len(run) - n + 1):
-                part = run[i : i + n]
+        strong = any(_STRONG.search(w) for _, _, w, _ in run)
+        pieces.append([])
+        for a, b, w, soft in run:
+            if soft and not strong:
+                pieces.append([])
+            else:
+                pieces[-1].append((a, b, w))
+    spans: list[tuple[int, int, str]] = []
+    for piece in pieces:
+        for n in range(min(MAX_WORDS, len(piece)), 0, -1):
+            for i in range(len(piece) - n + 1):
+                part = piece[i : i + n]
                 if any(_CHEMISH.search(w) for _, _, w in part):
                     a, b = part[0][0], part[-1][1]
                     spans.append((a, b, text[a:b]))
