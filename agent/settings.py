@@ -70,6 +70,13 @@ class AgentSettings(BaseModel):
         le=86400,
         description="Wall-clock budget for one question; then answer with what is known.",
     )
+    planner_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Share of the time left that one planning step may use (an LLM planner "
+        "that hangs leaves the rest to the tools the rules then choose).",
+    )
     tool_timeout_s: float = Field(
         30.0, gt=0, le=3600, description="Limit for one tool call, in seconds."
     )

@@ -9,6 +9,7 @@ from agent.deps import Deps
 from agent.nodes.budget import question_deadline
 from agent.planners.base import PlanContext
 from agent.state import AgentState, Evidence, MoleculeRef
+from tools.deadline import deadline_at
 
 
 def over_budget(state: AgentState, deps: Deps) -> str | None:
@@ -40,7 +41,11 @@ def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
         llm_failed=bool(state.get("llm_failed")),
         previous_questions=[h["question"] for h in reversed(state.get("history", [])[-5:])],
     )
-    result = deps.planner.plan(ctx)
+    # A planner (an LLM that hangs) may use only a share of the time left, so the tools it
+    # falls back to still run within the budget.
+    left = deps.settings.agent.time_budget_s - (time.time() - state.get("started_at", time.time()))
+    with deadline_at(time.time() + max(0.0, left) * deps.settings.agent.planner_share):
+        result = deps.planner.plan(ctx)
     start = len(evidence)
     calls = [c.model_copy(update={"id": f"c{start + i + 1}"}) for i, c in enumerate(result.calls)]
     unknown = [c.tool for c in calls if c.tool not in deps.registry]
