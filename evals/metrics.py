@@ -34,6 +34,19 @@ def smiles_match(pred: str, ref: str) -> bool:
     return p is not None and p == r
 
 
+def smiles_match_no_stereo(pred: str, ref: str) -> bool:
+    """Canonical SMILES equality with stereo removed from both: ChemLLMBench's reference SMILES
+    drop the stereo their IUPAC names state, so a right reading with stereo fails the strict
+    match."""
+    mp = Chem.MolFromSmiles(pred.strip()) if pred and pred.strip() else None
+    mr = Chem.MolFromSmiles(ref.strip()) if ref and ref.strip() else None
+    if mp is None or mr is None:
+        return False
+    return bool(
+        Chem.MolToSmiles(mp, isomericSmiles=False) == Chem.MolToSmiles(mr, isomericSmiles=False)
+    )
+
+
 def product_match(pred: str, ref: str) -> bool:
     """Reaction prediction: right if the whole prediction or any '.'-fragment of it matches
     the reference product (ChemLLMBench's rule)."""

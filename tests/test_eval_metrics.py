@@ -95,3 +95,12 @@ def test_rouge_hand_worked():
     # LCS "the cat on the mat" = 5 -> same as ROUGE-1 here
     assert m.rouge_l(ref, hyp) == pytest.approx(10 / 11)
     assert m.words("It is a beta-lactam.") == ["it", "is", "a", "beta", "-", "lactam", "."]
+
+
+def test_stereo_free_smiles_match_forgives_only_stereo():
+    from evals.metrics import smiles_match, smiles_match_no_stereo
+
+    assert not smiles_match("C[C@H](N)C(=O)O", "CC(N)C(=O)O")
+    assert smiles_match_no_stereo("C[C@H](N)C(=O)O", "CC(N)C(=O)O")
+    assert not smiles_match_no_stereo("CC(N)C(=O)O", "CCC(N)C(=O)O")
+    assert not smiles_match_no_stereo("C1CC", "CC")

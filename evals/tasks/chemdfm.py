@@ -122,6 +122,7 @@ class ChemDFMTask:
         if self.output == "smiles":
             return {
                 "accuracy": float(metrics.smiles_match(answer, str(ref))),
+                "accuracy_no_stereo": float(metrics.smiles_match_no_stereo(answer, str(ref))),
                 "valid": float(metrics.valid(answer)),
             }
         if self.output in ("formula", "name"):
