@@ -211,6 +211,29 @@ def batch(
         raise typer.Exit(1)
 
 
+def _setup_names(settings: Any) -> None:
+    """The offline drug dictionary and Orthonym (structure -> IUPAC name)."""
+    from tools.base import ToolError
+    from tools.names.drugs import drug_dictionary
+    from tools.names.orthonym import iupac_name
+
+    drugs = drug_dictionary()
+    hit = drugs.entry("fentanyl") if drugs is not None else None
+    if hit is not None and hit.smiles:
+        out.print(f"drug names     ok (fentanyl -> {hit.smiles})")
+    else:
+        out.print(
+            "drug names     [yellow]unavailable[/]: pip install drug-named-entity-recognition"
+        )
+    if not settings.names.orthonym:
+        out.print("Orthonym       off (setting names.orthonym)")
+        return
+    try:
+        out.print(f"Orthonym       ok (OC(=O)c1ccc(O)cc1 -> {iupac_name('OC(=O)c1ccc(O)cc1')})")
+    except ToolError as exc:
+        out.print(f"Orthonym       [yellow]unavailable[/]: {escape(str(exc))}")
+
+
 @app.command()
 def setup(config: ConfigOpt = None, home: HomeOpt = None) -> None:
     """Prepare the data folder and check the embedded defaults (RDKit, name table, safety list)."""
@@ -241,6 +264,7 @@ def setup(config: ConfigOpt = None, home: HomeOpt = None) -> None:
         out.print(f"OPSIN          ok (2-acetyloxybenzoic acid -> {parsed[0].smiles})")
     except OpsinUnavailable as exc:
         out.print(f"OPSIN          [yellow]unavailable[/]: {escape(str(exc))}")
+    _setup_names(settings)
     pc = settings.pubchem
     mode = "offline mode (cache only)" if pc.offline else pc.api_base
     out.print(f"PubChem        {mode}; cache {settings.pubchem_cache}")
