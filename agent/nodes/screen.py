@@ -102,6 +102,15 @@ def screen_resolved(
     The first screen only knows names in the local table; a systematic or trade name of a
     scheduled chemical is recognised once it has a structure, before any other tool runs.
     """
+    products = [
+        p
+        for e in evidence
+        if e["ok"] and e["call"]["tool"] in ("named_reaction", "apply_reaction")
+        for s in e["data"].get("products", [])
+        for p in str(s.get("smiles", "") if isinstance(s, dict) else s).split(".")
+    ]
+    if products and (refusal := deps.screen.products(products)):
+        return {"refusal": refusal}
     smiles = [
         str(e["data"]["smiles"])
         for e in evidence

@@ -306,9 +306,11 @@ def candidate_spans(
     pieces: list[list[tuple[int, int, str]]] = []
     for run in runs:
         strong = any(_STRONG.search(w) for _, _, w, _ in run)
+        chemical = any(_CHEMISH.search(w) for _, _, w, soft in run if not soft)
         pieces.append([])
         for a, b, w, soft in run:
-            if soft and not strong:
+            # "acid" in "methylphosphonofluoridic acid" stays; "formula" alone does not start one
+            if soft and not strong and not (chemical and _CHEMISH.search(w)):
                 pieces.append([])
             else:
                 pieces[-1].append((a, b, w))

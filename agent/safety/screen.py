@@ -150,6 +150,13 @@ class SafetyScreen:
             warnings.append(f"{named} is a controlled chemical ({what}); {advice}.")
         return ScreenResult(warnings=warnings, matched=list(found), agents=agents)
 
+    def products(self, smiles: Iterable[str]) -> str | None:
+        """A refusal when a reaction the assistant ran makes a Schedule 1 agent: computing that
+        product is synthesis help, however the question was worded."""
+        found = self.find("", smiles)
+        agents = [k for k in found if self.is_agent(k)]
+        return _refusal(self.label(agents[0], found[agents[0]])) if agents else None
+
     # -- the answer -----------------------------------------------------------------------
 
     def screen_answer(self, text: str) -> str | None:
