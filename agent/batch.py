@@ -149,8 +149,6 @@ def run_batch(
     """Answer every question of `in_path` not yet answered in `out_path`; one run per output
     file at a time (a second fails at once, naming the first one's PID)."""
     items, bad = read_items(in_path)
-    if out_path.is_dir():
-        raise BatchError(f"the output {out_path} is a folder; give a file name such as out.jsonl")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     lock_file = out_path.with_name(out_path.name + ".lock")
     try:

@@ -10,7 +10,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from agent.deps import Deps
-from agent.nodes.budget import question_deadline
+from agent.nodes.budget import question_deadline, time_left
 from agent.nodes.screen import screen_resolved
 from agent.state import AgentState, Evidence, ToolCall
 from tools.base import ToolError, ToolResult, ToolTimeout
@@ -52,7 +52,7 @@ def act(state: AgentState, *, deps: Deps) -> dict[str, Any]:
 def _act(state: AgentState, deps: Deps) -> dict[str, Any]:
     calls = [ToolCall.model_validate(c) for c in state.get("pending", [])]
     cfg = deps.settings.agent
-    remaining = cfg.time_budget_s - (time.time() - state.get("started_at", time.time()))
+    remaining = time_left(state, deps)
     timeout = max(0.1, min(cfg.tool_timeout_s, remaining))
     evidence = list(state.get("evidence", []))
     first_new = len(evidence)

@@ -15,3 +15,9 @@ def question_deadline(state: AgentState, deps: Deps) -> AbstractContextManager[N
     question's deadline."""
     started = state.get("started_at") or time.time()
     return deadline_at(started + deps.settings.agent.time_budget_s)
+
+
+def time_left(state: AgentState, deps: Deps) -> float:
+    """Seconds of the question's budget still left (negative once it is spent)."""
+    started = state.get("started_at") or time.time()
+    return deps.settings.agent.time_budget_s - (time.time() - started)

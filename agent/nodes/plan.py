@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from agent.deps import Deps
-from agent.nodes.budget import question_deadline
+from agent.nodes.budget import question_deadline, time_left
 from agent.planners.base import PlanContext
 from agent.state import AgentState, Evidence, MoleculeRef
 from tools.deadline import deadline_at
@@ -16,7 +16,7 @@ def over_budget(state: AgentState, deps: Deps) -> str | None:
     cfg = deps.settings.agent
     if state.get("step", 0) >= cfg.max_steps:
         return f"stopped after {cfg.max_steps} planning steps (setting agent.max_steps)"
-    if time.time() - state.get("started_at", time.time()) > cfg.time_budget_s:
+    if time_left(state, deps) < 0:
         return f"stopped at the {cfg.time_budget_s:g} s time budget (setting agent.time_budget_s)"
     return None
 
@@ -43,8 +43,8 @@ def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
     )
     # A planner (an LLM that hangs) may use only a share of the time left, so the tools it
     # falls back to still run within the budget.
-    left = deps.settings.agent.time_budget_s - (time.time() - state.get("started_at", time.time()))
-    with deadline_at(time.time() + max(0.0, left) * deps.settings.agent.planner_share):
+    share = max(0.0, time_left(state, deps)) * deps.settings.agent.planner_share
+    with deadline_at(time.time() + share):
         result = deps.planner.plan(ctx)
     start = len(evidence)
     calls = [c.model_copy(update={"id": f"c{start + i + 1}"}) for i, c in enumerate(result.calls)]

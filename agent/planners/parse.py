@@ -112,7 +112,7 @@ def find_mentions(text: str, names: NameTable, limits: ChemLimits) -> list[Menti
     return sorted(found, key=lambda m: m.start)
 
 
-def _mask(text: str, offset: int, mentions: list[Mention]) -> str:
+def mask(text: str, offset: int, mentions: list[Mention]) -> str:
     """The text with each mention blanked out as one opaque word (no intent phrase is found
     inside a name, and "A, B and C is ..." does not break after "and")."""
     chars = list(text)
@@ -124,7 +124,7 @@ def _mask(text: str, offset: int, mentions: list[Mention]) -> str:
 
 def split_clauses(text: str, mentions: list[Mention], vocab: Vocabulary) -> list[Clause]:
     """Cut the question where a new request starts and find each part's intents."""
-    masked = _mask(text, 0, mentions)
+    masked = mask(text, 0, mentions)
     cuts = [0]
     for m in _CLAUSE_BREAK.finditer(masked):
         if m.start() > cuts[-1]:
@@ -135,7 +135,7 @@ def split_clauses(text: str, mentions: list[Mention], vocab: Vocabulary) -> list
         if not text[a:b].strip():
             continue
         inside = [m for m in mentions if a <= m.start < b]
-        part = _mask(text[a:b], a, inside)
+        part = mask(text[a:b], a, inside)
         intents = [(i, hit) for i in vocab.intents if (hit := i.find(part))]
         missing = [u for u in vocab.unavailable if u.find(part)]
         named = reactions_named(part, inside, vocab)
@@ -159,7 +159,7 @@ def reactions_named(part: str, inside: list[Mention], vocab: Vocabulary) -> list
 
 def find_group(clause: Clause, vocab: Vocabulary) -> tuple[str, str] | None:
     """A functional group named in the clause (outside molecule names): (name, SMARTS)."""
-    part = _mask(clause.text, clause.start, clause.mentions)
+    part = mask(clause.text, clause.start, clause.mentions)
     hit = vocab.group_pattern.search(part)
     if hit is None:
         return None

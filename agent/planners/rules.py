@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from agent.intents import Intent, Vocabulary, vocabulary
+from agent.intents import Intent, Unavailable, Vocabulary, vocabulary
 from agent.planners.base import PlanContext
 from agent.planners.compare import Comparison, find_comparison, is_follow_up
 from agent.planners.parse import (
@@ -24,6 +24,7 @@ from agent.planners.parse import (
     find_group,
     find_mentions,
     find_unlisted_names,
+    mask,
     reactions_named,
     split_clauses,
 )
@@ -123,7 +124,9 @@ class RulePlanner:
             if home is not None:
                 home.mentions.append(m)
                 home.mentions.sort(key=lambda x: x.start)
-                home.reactions = reactions_named(_mask_mentions(home), home.mentions, self.vocab)
+                home.reactions = reactions_named(
+                    mask(home.text, home.start, home.mentions), home.mentions, self.vocab
+                )
         return sorted(mentions, key=lambda m: m.start), _attach_topics(question, clauses)
 
     def _spotted(
@@ -199,19 +202,18 @@ class RulePlanner:
             if clause.missing and not clause.intents and not clause.reactions:
                 own = [self._subject(m, resolved, calls) for m in clause.mentions if m.is_molecule]
                 about = [s.label for s in own or previous]
-                for u in clause.missing:
-                    of = f" of {', '.join(about)}" if about else ""
-                    unavailable.append(f"{u.what}{of}: {u.instead}.")
+                unavailable.extend(_not_available(u, about) for u in clause.missing)
                 for s in own or previous:
                     used.setdefault(s.label, s)
                 previous = own or previous
                 continue
             literature = any(i.kind == "literature" for i, _ in clause.intents)
-            for u in [] if literature else clause.missing:
-                if not (u.name == "synthesis" and clause.reactions):
-                    names = [m.text for m in clause.mentions if m.is_molecule]
-                    of = f" of {', '.join(names)}" if names else ""
-                    unavailable.append(f"{u.what}{of}: {u.instead}.")
+            named = [m.text for m in clause.mentions if m.is_molecule]
+            unavailable.extend(
+                _not_available(u, named)
+                for u in ([] if literature else clause.missing)
+                if not (u.name == "synthesis" and clause.reactions)
+            )
             cmp = self._comparison(clause)
             own = self._plan_clause(clause, previous, resolved, calls, warnings, cmp is not None)
             if cmp is not None:
@@ -264,7 +266,7 @@ class RulePlanner:
         )
 
     def _comparison(self, clause: Clause) -> Comparison | None:
-        text = _mask_mentions(clause)
+        text = mask(clause.text, clause.start, clause.mentions)
         return find_comparison(text, [i for i, _ in clause.intents], self.vocab)
 
     def _follow_up(self, clauses: list[Clause], previous: list[str]) -> list[Clause]:
@@ -490,6 +492,12 @@ def _attach_topics(question: str, clauses: list[Clause]) -> list[Clause]:
     return out
 
 
+def _not_available(u: Unavailable, about: list[str]) -> str:
+    """ "pKa of acetic acid: no tool here predicts ...; I can ... instead." """
+    of = f" of {', '.join(about)}" if about else ""
+    return f"{u.what}{of}: {u.instead}."
+
+
 def _joined(question: str, first: Clause, second: Clause, intents: list[Any]) -> Clause:
     """Two clauses as one, with `intents`."""
     return Clause(
@@ -557,11 +565,3 @@ def _images(ctx: PlanContext) -> tuple[list[ToolCall], list[Subject]]:
 
 def _resolutions(evidence: list[Evidence]) -> dict[str, Evidence]:
     return {str(e.call.args["name"]).lower(): e for e in evidence if e.call.tool == "resolve_name"}
-
-
-def _mask_mentions(clause: Clause) -> str:
-    chars = list(clause.text)
-    for m in clause.mentions:
-        for i in range(max(m.start - clause.start, 0), min(m.end - clause.start, len(chars))):
-            chars[i] = "_"
-    return "".join(chars)

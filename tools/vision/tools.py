@@ -129,12 +129,13 @@ def vision_tools(
             readers["ChemVLM"] = lambda: ask_vlm(path)
         outcome = run_side_by_side(readers, settings.timeout_s)
         notes: list[str] = []
+        failures: list[str] = []  # a reader that failed, named in the summary
         found: list[str] = []
         osra_error: ToolError | None = None
         if isinstance(outcome["OSRA"], ToolError):
             osra_error = outcome["OSRA"]
             if not isinstance(osra_error, OsraUnavailable):
-                notes.append(f"OSRA failed: {osra_error}")
+                failures.append(f"OSRA failed: {osra_error}")
         else:
             found, osra_notes = outcome["OSRA"]
             notes.extend(osra_notes)
@@ -142,10 +143,11 @@ def vision_tools(
         vlm_smiles = None
         if vlm is not None:
             if isinstance(outcome["ChemVLM"], ToolError):
-                notes.append(f"ChemVLM gave no valid SMILES: {outcome['ChemVLM']}")
+                failures.append(f"ChemVLM gave no valid SMILES: {outcome['ChemVLM']}")
             else:
                 vlm_smiles = str(outcome["ChemVLM"])
                 data["vlm_smiles"] = vlm_smiles
+        notes = [*failures, *notes]
         if not found and vlm_smiles is None:
             if vlm is None and osra_error is not None:
                 raise osra_error
@@ -164,9 +166,8 @@ def vision_tools(
             summary += "; ChemVLM agrees" if agree else f"; ChemVLM read {vlm_smiles} instead"
         if len(found) > 1:
             summary += f"; {len(found)} structures in the image"
-        failed = [n for n in notes if n.startswith(("OSRA failed", "ChemVLM gave"))]
-        if failed:
-            summary += "; " + "; ".join(failed)
+        if failures:
+            summary += "; " + "; ".join(failures)
         return ToolResult(summary=summary, data=data)
 
     return [recognize_structure]
