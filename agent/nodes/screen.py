@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from agent.deps import Deps
-from agent.planners.parse import find_mentions
+from agent.planners.parse import Mention, find_mentions
 from agent.safety import asks_to_make, refers_back
 from agent.state import AgentState
 from tools.base import ToolError
@@ -20,9 +20,8 @@ logger = logging.getLogger(__name__)
 AGENT_MEMORY = 6
 
 
-def structures_in(question: str, memory: list[dict[str, Any]], deps: Deps) -> list[str]:
+def structures_in(mentions: list[Mention], memory: list[dict[str, Any]], deps: Deps) -> list[str]:
     """SMILES the question refers to: written, named in the local table, or from the last turn."""
-    mentions = find_mentions(question, deps.names, deps.settings.chem)
     smiles = [m.smiles for m in mentions if m.smiles]
     for m in mentions:
         if m.kind in ("name", "cas") and (hit := deps.names.lookup(m.text)) is not None:
@@ -67,8 +66,9 @@ def opsin_structures(question: str, deps: Deps) -> list[str]:
 def screen(state: AgentState, *, deps: Deps) -> dict[str, Any]:
     question = state["question"]
     memory = state.get("memory", [])
-    smiles = structures_in(question, memory, deps)
-    named_now = bool(find_mentions(question, deps.names, deps.settings.chem))
+    mentions = find_mentions(question, deps.names, deps.settings.chem)
+    smiles = structures_in(mentions, memory, deps)
+    named_now = bool(mentions)
     earlier = list(state.get("agents", []))
     refer = earlier if (refers_back(question) or not named_now) else []
     result = deps.screen.screen(question, smiles, refer)
