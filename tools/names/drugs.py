@@ -30,7 +30,6 @@ from tools.chem.mol import rdkit_messages
 
 log = logging.getLogger(__name__)
 
-SOURCE = "drug dictionary (drug-named-entity-recognition)"
 _SYSTEMATIC = re.compile(r"\d[,\d]*-[a-z]|-\d|\d,\d")
 _FILE = "drug_ner_dictionary.pkl.bz2"
 
@@ -111,9 +110,6 @@ class DrugDictionary:
     def __init__(self, raw: dict[str, Any]) -> None:
         self._variants: dict[str, list[str]] = raw["drug_variant_to_canonical"]
         self._data: dict[str, dict[str, Any]] = raw["drug_canonical_to_data"]
-        self._brand = {
-            v for v, d in raw.get("drug_variant_to_variant_data", {}).items() if d.get("is_brand")
-        }
         self._entries: dict[str, DrugEntry] = {}
         # Only names that lead to one structured drug are spotted in questions; short names
         # (three letters or fewer) are too often ordinary words or abbreviations.
@@ -147,9 +143,6 @@ class DrugDictionary:
             return None
         cs = self._variants.get(" ".join(name.lower().split()))
         return cs[0] if cs and len(cs) == 1 else None
-
-    def is_brand(self, name: str) -> bool:
-        return " ".join(name.lower().split()) in self._brand
 
     def entry(self, name: str) -> DrugEntry | None:
         """The drug a name means, with its parent structure (None when unusable, with why)."""
