@@ -64,6 +64,12 @@ class Answer(_Model):
     molecules: list[Molecule] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     refused: bool = False
+    usage: dict[str, int] = Field(
+        default_factory=dict,
+        description="What the question cost the LLM: model_calls, plans_by_rules, "
+        "plans_by_model, plan_repairs, plan_fallbacks, calls_added, calls_dropped, "
+        "writer_accepted, writer_rejected, writer_repairs.",
+    )
     thread_id: str | None = None
     notes: list[str] = Field(
         default_factory=list,

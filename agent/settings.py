@@ -64,6 +64,13 @@ class AgentSettings(BaseModel):
         1, ge=0, le=3, description="Retries of an invalid LLM plan, told the error."
     )
     max_steps: int = Field(6, ge=1, le=50, description="Most plan -> act rounds per question.")
+    max_model_calls: int = Field(
+        8,
+        ge=0,
+        le=100,
+        description="Most requests to the LLM per question (plans, repairs, the writer, model "
+        "tools' samples); past it the rules and templates finish the question.",
+    )
     time_budget_s: float = Field(
         120.0,
         gt=0,

@@ -73,6 +73,18 @@ class Plan(_Model):
         default_factory=list, description="Verdicts to state (field, direction, wording)."
     )
     llm_failed: bool = Field(False, description="The LLM failed; later steps use the rules.")
+    usage: dict[str, int] = Field(
+        default_factory=dict,
+        description="Counts for this step (model calls, repairs, fallbacks...); summed per question.",
+    )
+
+
+def add_usage(old: dict[str, int] | None, new: dict[str, int]) -> dict[str, int]:
+    """Per-question counters summed key by key."""
+    out = dict(old or {})
+    for k, v in new.items():
+        out[k] = out.get(k, 0) + v
+    return out
 
 
 class AgentState(TypedDict, total=False):
@@ -92,6 +104,7 @@ class AgentState(TypedDict, total=False):
     refusal: str | None
     stop_reason: str | None
     llm_failed: bool
+    usage: dict[str, int]  # per question: model calls, plans by rules/model, repairs, writer...
     answer: dict[str, Any] | None
     memory: list[dict[str, Any]]
     history: list[dict[str, str]]

@@ -1,19 +1,24 @@
-"""The LLM writer: the chemistry core writes the answer from the observations, then is checked.
+"""The LLM writer: the chemistry core states findings as structured, cited statements.
 
-The model sees each tool result and each retrieved passage under a number and may cite only
-those numbers. Its reply is rejected (and the template answer shown instead) if it cites a
-number that does not exist, cites nothing although there are results, or writes a SMILES that
-RDKit cannot parse, writes a number that appears in no observation, or is longer than its token
-limit allows.
+The model does not write free text. It returns a list of statements, each with the numbers of
+the observations it rests on, under a JSON schema whose citation items are an enum of the
+numbers that exist, so it cannot cite a result that is not there. Each statement is then
+checked against the observations it cites (not against all of them): every number, molecular
+formula, SMILES and InChIKey in it must be found there. A rejected answer goes back once with
+the problem named; a second rejection falls back to the template answer with a warning.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.answer import Citation, ungrounded_numbers
-from agent.prompts import WRITER_SYSTEM, writer_user
+from agent.prompts import WRITER_REPAIR, WRITER_SYSTEM, writer_user
 from agent.state import Evidence
 from agent.templates import Citer
 from models.chat import ChatModel, Generation, Message
@@ -21,11 +26,66 @@ from tools.base import ToolInputError
 from tools.chem.mol import canonical_smiles, looks_like_smiles
 from tools.literature.tools import passages_as_data
 
-_MARKER = re.compile(r"\[(\d+)\]")
+MAX_STATEMENTS = 8
+STATEMENT_CHARS = 300
+MAX_CITES = 4
+_FORMULA = re.compile(r"(?<![\w\-=#\[\]()@+/\\])((?:[A-Z][a-z]?[0-9₀-₉]*){2,})(?![\w\-=#\[\]()@+/\\])")
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+_INCHIKEY = re.compile(r"\b[A-Z]{14}-[A-Z]{10}-[A-Z]\b")
+# Results that only prepare others (a structure for a name or a drawing) need not be stated.
+UNREPORTED = frozenset({"resolve_name", "recognize_structure"})
 
 
 class WriterRejected(ValueError):
-    """The model's answer failed the post-check; the message says why."""
+    """The model's answer failed the post-check; the message says why. `usage`: what the
+    attempts cost (model calls, repairs)."""
+
+    def __init__(self, message: str, usage: dict[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage or {}
+
+
+class Statement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=STATEMENT_CHARS)
+    cites: list[int] = Field(default_factory=list, max_length=MAX_CITES)
+
+
+class Statements(BaseModel):
+    """What the model must return."""
+
+    model_config = ConfigDict(extra="forbid")
+    statements: list[Statement] = Field(min_length=1, max_length=MAX_STATEMENTS)
+
+
+def answer_schema(numbers: list[int]) -> dict[str, Any]:
+    """The JSON schema of a reply: statements citing only `numbers` (all bounded, so
+    constrained decoding always ends)."""
+    return {
+        "type": "object",
+        "properties": {
+            "statements": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_STATEMENTS,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "text": {"type": "string", "minLength": 1, "maxLength": STATEMENT_CHARS},
+                        "cites": {
+                            "type": "array",
+                            "items": {"enum": numbers},
+                            "maxItems": MAX_CITES,
+                        },
+                    },
+                    "required": ["text", "cites"],
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "required": ["statements"],
+        "additionalProperties": False,
+    }
 
 
 def observations(evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:
@@ -46,46 +106,135 @@ def observations(evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:
     return lines, cite.citations
 
 
-def bad_smiles(text: str, evidence_text: str) -> list[str]:
-    """SMILES-looking words of `text` that RDKit rejects (words found in the evidence are fine)."""
-    bad = []
+def _evidence_text(evidence: list[Evidence]) -> str:
+    return " ".join(
+        f"{e.summary} {json.dumps(e.data, ensure_ascii=False)} {json.dumps(e.call.args)}"
+        for e in evidence
+    )
+
+
+def _formulas(text: str) -> list[str]:
+    """Molecular formulas written in `text`: element symbols with counts, each element once
+    (so a SMILES such as C1CC, which repeats C, is not taken for one)."""
+    out = []
+    for m in _FORMULA.finditer(text):
+        token = m.group(1)
+        symbols = re.findall(r"[A-Z][a-z]?", token)
+        if any(c.isdigit() for c in token.translate(_SUBSCRIPTS)) and len(set(symbols)) == len(
+            symbols
+        ):
+            out.append(token)
+    return out
+
+
+def _structures(evidence: list[Evidence]) -> set[str]:
+    """Canonical SMILES of every structure-looking string in the evidence."""
+    out: set[str] = set()
+    for token in re.split(r"[\s,;'\"]+", _evidence_text(evidence)):
+        token = token.strip(".:()[]{}")
+        if len(token) >= 2 and looks_like_smiles(token):
+            try:
+                out.add(canonical_smiles(token))
+            except ToolInputError:
+                continue
+    return out
+
+
+def unsupported(text: str, cited: list[Evidence]) -> list[str]:
+    """What `text` states that the cited observations do not contain: numbers, molecular
+    formulas, InChIKeys and SMILES (a SMILES counts if it is the same structure)."""
+    known_text = _evidence_text(cited)
+    problems = [f"number {n}" for n in ungrounded_numbers(text, cited)]
+    flat = known_text.translate(_SUBSCRIPTS)
+    formulas = _formulas(text)
+    problems += [f"formula {f}" for f in formulas if f.translate(_SUBSCRIPTS) not in flat]
+    problems += [f"InChIKey {k}" for k in _INCHIKEY.findall(text) if k not in known_text]
+    structures: set[str] | None = None
     for raw in text.split():
         token = raw.strip(".,;:()[]\"'`")
-        if len(token) < 4 or token in evidence_text or not looks_like_smiles(token):
+        if len(token) < 4 or token in known_text or not looks_like_smiles(token):
             continue
+        if token in formulas:
+            continue  # checked above
         try:
-            canonical_smiles(token)
+            smiles = canonical_smiles(token)
         except ToolInputError:
-            bad.append(token)
-    return bad
+            problems.append(f"SMILES {token} (RDKit cannot parse it)")
+            continue
+        structures = _structures(cited) if structures is None else structures
+        if smiles not in structures:
+            problems.append(f"SMILES {token}")
+    return problems
 
 
-def check_answer(
-    text: str, citations: list[Citation], evidence: list[Evidence]
-) -> tuple[list[Citation], list[str]]:
-    """The citations the answer uses, and flags; raises `WriterRejected` on a failed check."""
-    if not text.strip():
-        raise WriterRejected("the answer is empty")
-    numbers = {c.number for c in citations}
-    used = {int(n) for n in _MARKER.findall(text)}
-    if unknown := sorted(used - numbers):
-        raise WriterRejected(f"it cites [{'], ['.join(map(str, unknown))}], which name no result")
-    if numbers and not used:
-        raise WriterRejected("it cites none of the tool results")
-    evidence_text = " ".join(e.summary + " " + str(e.data) for e in evidence)
-    if smiles := bad_smiles(text, evidence_text):
-        raise WriterRejected(f"it writes SMILES that RDKit cannot parse: {', '.join(smiles)}")
-    if loose := ungrounded_numbers(text, evidence):
-        raise WriterRejected(f"it writes numbers found in no tool result: {', '.join(loose)}")
-    return [c for c in citations if c.number in used], []
+def check_statements(
+    reply: Statements, citations: list[Citation], evidence: list[Evidence]
+) -> tuple[str, list[Citation]]:
+    """The rendered answer and the citations it uses; raises `WriterRejected` naming every
+    statement that says what its cited observations do not."""
+    by_number = {c.number: c for c in citations}
+    by_id = {e.id: e for e in evidence}
+    problems, parts, used = [], [], set[int]()
+    for i, st in enumerate(reply.statements, 1):
+        text = re.sub(r"\s*\[\d+\]", "", st.text).strip()
+        if not text:
+            continue
+        if unknown := [n for n in st.cites if n not in by_number]:
+            problems.append(f"statement {i} cites [{unknown[0]}], which names no observation")
+            continue
+        cited = [by_id[by_number[n].evidence_id] for n in dict.fromkeys(st.cites)]
+        if bad := unsupported(text, cited):
+            where = "its cited observations" if cited else "any observation (it cites none)"
+            problems.append(f"statement {i} gives {', '.join(bad)}, not found in {where}")
+            continue
+        used.update(st.cites)
+        marks = "".join(f"[{n}]" for n in dict.fromkeys(st.cites))
+        parts.append(f"{text} {marks}".strip() if marks else text)
+    if not problems and not parts:
+        problems.append("the answer is empty")
+    # Every result gathered for the question is part of the answer (a passage search counts
+    # once any of its passages is cited); structures found for names only prepare the others.
+    cited_ids = {by_number[n].evidence_id for n in used}
+    left_out = [
+        c
+        for c in citations
+        if c.evidence_id not in cited_ids
+        and c.tool not in UNREPORTED
+        and (c.kind != "passage" or c.number == min(
+            d.number for d in citations if d.evidence_id == c.evidence_id
+        ))
+    ]
+    if left_out and not problems:
+        problems.append(
+            "it leaves out "
+            + ", ".join(f"[{c.number}] ({c.tool}: {c.summary[:60]})" for c in left_out)
+        )
+    if problems:
+        raise WriterRejected("; ".join(problems))
+    return " ".join(parts), [c for c in citations if c.number in used]
+
+
+@dataclass
+class Written:
+    """An accepted answer, and what writing it cost."""
+
+    text: str
+    citations: list[Citation]
+    usage: dict[str, int] = field(default_factory=dict)
 
 
 class LLMWriter:
-    """Writes answers with a `ChatModel`, held to `check_answer`."""
+    """Writes answers with a `ChatModel` as checked statements.
 
-    def __init__(self, model: ChatModel, max_tokens: int = 512) -> None:
+    Args:
+        model: the chemistry LLM. max_tokens: most tokens in one reply.
+        repairs: how many times a rejected answer is sent back with the problem.
+    """
+
+    def __init__(self, model: ChatModel, max_tokens: int = 512, repairs: int = 1) -> None:
         self.model = model
         self.max_tokens = max_tokens
+        self.repairs = repairs
 
     def messages(
         self, question: str, evidence: list[Evidence]
@@ -99,23 +248,39 @@ class LLMWriter:
             citations,
         )
 
-    def write(
-        self, question: str, evidence: list[Evidence]
-    ) -> tuple[str, list[Citation], list[str]]:
-        """Answer text, its citations and flags; raises `WriterRejected` or `ModelError`."""
+    def write(self, question: str, evidence: list[Evidence], calls_left: int = 2) -> Written:
+        """The checked answer; raises `WriterRejected` (with `.usage`) or `ModelError`."""
         messages, citations = self.messages(question, evidence)
-        text = self.model.complete(messages, Generation(max_tokens=self.max_tokens)).strip()
-        # No tokenizer writes more than about 8 characters a token: a longer reply was not cut
-        # at max_tokens by the server (or is runaway output), and is not shown.
-        if len(text) > 8 * self.max_tokens:
-            raise WriterRejected(
-                f"the reply is {len(text):,} characters, more than {self.max_tokens} tokens can "
-                "hold (llm.max_tokens): the server ignored the limit or the model ran away"
-            )
-        kept, flags = check_answer(text, citations, evidence)
-        return text, kept, flags
+        schema = answer_schema([c.number for c in citations])
+        gen = Generation(max_tokens=self.max_tokens)
+        usage = {"model_calls": 0, "writer_repairs": 0}
+        problem = "no model calls were left in the question's budget (agent.max_model_calls)"
+        for attempt in range(min(self.repairs + 1, calls_left)):
+            usage["model_calls"] += 1
+            raw = self.model.complete_json(messages, schema, gen)
+            try:
+                reply = _parse(raw)
+                text, kept = check_statements(reply, citations, evidence)
+                return Written(text, kept, {**usage, "writer_accepted": 1})
+            except WriterRejected as exc:
+                problem = str(exc)
+            if attempt < min(self.repairs, calls_left - 1):
+                usage["writer_repairs"] += 1
+                messages = [
+                    *messages,
+                    Message(role="assistant", content=raw),
+                    Message(role="user", content=WRITER_REPAIR.format(problem=problem)),
+                ]
+        raise WriterRejected(problem, {**usage, "writer_rejected": 1})
 
-    def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str]:
-        """The model's answer as it is generated (unchecked: for showing progress only)."""
-        messages, _ = self.messages(question, evidence)
-        yield from self.model.stream(messages, Generation(max_tokens=self.max_tokens))
+
+def _parse(raw: str) -> Statements:
+    try:
+        return Statements.model_validate(json.loads(raw, strict=False))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "reply"
+        raise WriterRejected(f"{where}: {first['msg']} (reply: {raw[:120]!r})") from None
+    except ValueError as exc:
+        raise WriterRejected(f"not JSON: {exc} (reply: {raw[:120]!r})") from None
+

@@ -15,7 +15,8 @@ from agent.answer import (
 )
 from agent.deps import Deps
 from agent.nodes.budget import question_deadline
-from agent.state import AgentState, Evidence
+from agent.nodes.plan import model_calls_left
+from agent.state import AgentState, Evidence, add_usage
 from agent.templates import with_warnings, write_findings
 from agent.writer import WriterRejected
 from models.errors import ModelError
@@ -38,6 +39,17 @@ def out_of_time(evidence: list[Evidence]) -> str | None:
     )
 
 
+def writes(state: AgentState, deps: Deps) -> bool:
+    """Whether the LLM writes this answer: always with agent.writer = "llm"; with "auto" only
+    where the model helped plan (a question the rules understood whole is answered from
+    templates without waiting for the model)."""
+    if deps.writer is None or not any(e.get("ok") for e in state.get("evidence", [])):
+        return False
+    if deps.settings.agent.writer == "llm":
+        return True
+    return bool((state.get("usage") or {}).get("plans_by_model"))
+
+
 def answer(state: AgentState, *, deps: Deps) -> dict[str, Any]:
     with question_deadline(state, deps):
         return _answer(state, deps)
@@ -52,20 +64,28 @@ def _answer(state: AgentState, deps: Deps) -> dict[str, Any]:
     if late := out_of_time(evidence):
         warnings.append(late)
     refusal = state.get("refusal")
+    usage = dict(state.get("usage") or {})
     if refusal:
         text, citations = refusal, list[Citation]()
     else:
         findings, citations = "", list[Citation]()
-        if deps.writer is not None and any(e.ok for e in evidence):
+        if writes(state, deps) and deps.writer is not None:
             try:
-                findings, citations, flags = deps.writer.write(question, evidence)
-                warnings.extend(flags)
-            except (WriterRejected, ModelError) as exc:
+                written = deps.writer.write(question, evidence, model_calls_left(state, deps))
+                findings, citations = written.text, written.citations
+                usage = add_usage(usage, written.usage)
+            except WriterRejected as exc:
+                usage = add_usage(usage, exc.usage)
                 warnings.append(
                     f"the language model's answer was not used ({exc}); "
                     "the answer below is written from templates"
                 )
-                findings = ""
+            except ModelError as exc:
+                usage = add_usage(usage, {"model_calls": 1, "writer_rejected": 1})
+                warnings.append(
+                    f"the language model's answer was not used ({exc}); "
+                    "the answer below is written from templates"
+                )
         templated = not findings
         if templated:
             findings, citations = write_findings(evidence, state.get("comparisons", []))
@@ -73,8 +93,8 @@ def _answer(state: AgentState, deps: Deps) -> dict[str, Any]:
             findings = "\n".join(f"Not available: {m}" for m in missing) + (
                 "\n" + findings if findings else ""
             )
-        # An LLM answer's loose numbers were flagged by its check; templates only copy tool
-        # values, so a loose number there is a bug: say so rather than hide it.
+        # An LLM answer was checked statement by statement; templates only copy tool values,
+        # so a loose number there is a bug: say so rather than hide it.
         if templated and (bad := ungrounded_numbers(findings, evidence)):
             logger.error("answer has numbers not found in any tool result: %s", bad)
             warnings.append(f"numbers not traced to a tool result: {', '.join(bad)}")
@@ -108,6 +128,7 @@ def _answer(state: AgentState, deps: Deps) -> dict[str, Any]:
         molecules=[Molecule(smiles=s["smiles"], name=s.get("name")) for s in subjects],
         warnings=warnings,
         refused=bool(refusal),
+        usage=usage,
         notes=[deps.engine_note] if deps.engine_note and not state.get("history") else [],
     )
     update: dict[str, Any] = {

@@ -8,7 +8,7 @@ from typing import Any
 from agent.deps import Deps
 from agent.nodes.budget import question_deadline, time_left
 from agent.planners.base import PlanContext
-from agent.state import AgentState, Evidence, MoleculeRef
+from agent.state import AgentState, Evidence, MoleculeRef, add_usage
 from tools.deadline import deadline_at
 
 
@@ -39,6 +39,7 @@ def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
         memory=[MoleculeRef.model_validate(m) for m in state.get("memory", [])],
         tools=deps.tool_specs,
         llm_failed=bool(state.get("llm_failed")),
+        model_calls_left=model_calls_left(state, deps),
         previous_questions=[h["question"] for h in reversed(state.get("history", [])[-5:])],
     )
     # A planner (an LLM that hangs) may use only a share of the time left, so the tools it
@@ -60,4 +61,11 @@ def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
         "unavailable": list(dict.fromkeys([*state.get("unavailable", []), *result.unavailable])),
         "comparisons": result.comparisons or state.get("comparisons", []),
         "llm_failed": bool(state.get("llm_failed")) or result.llm_failed,
+        "usage": add_usage(state.get("usage"), result.usage),
     }
+
+
+def model_calls_left(state: AgentState, deps: Deps) -> int:
+    """Requests to the LLM this question may still make (agent.max_model_calls)."""
+    used = (state.get("usage") or {}).get("model_calls", 0)
+    return max(0, deps.settings.agent.max_model_calls - used)

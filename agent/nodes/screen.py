@@ -89,6 +89,7 @@ def screen(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         "refusal": result.refusal,
         "stop_reason": None,
         "llm_failed": False,
+        "usage": {},
         "answer": None,
         "agents": list(dict.fromkeys([*result.agents, *earlier]))[:AGENT_MEMORY],
     }

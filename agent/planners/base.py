@@ -35,6 +35,9 @@ class PlanContext(BaseModel):
     llm_failed: bool = Field(
         False, description="The LLM failed earlier in this question: plan without it."
     )
+    model_calls_left: int = Field(
+        8, description="Model calls this question may still make (agent.max_model_calls)."
+    )
     previous_questions: list[str] = Field(
         default_factory=list,
         description="The thread's earlier questions, newest first, for follow-ups ('what about X?').",

@@ -182,10 +182,12 @@ class RulePlanner:
             found.append(Mention(a, b, text, "name"))
         return found, replaced
 
-    def plan(self, ctx: PlanContext) -> Plan:
-        mentions, clauses = self.analyse(ctx.question)
-        if ctx.previous_questions and is_follow_up(ctx.question):
-            clauses = self._follow_up(clauses, ctx.previous_questions)
+    def plan(self, ctx: PlanContext, *, everything: bool = False) -> Plan:
+        """The calls not made yet. Names are resolved in a round of their own, unless
+        `everything`: then every call known now is listed (the hybrid planner's reference for
+        what the question needs)."""
+        mentions, _ = self.analyse(ctx.question)
+        clauses = self.clauses(ctx)
         resolved = _resolutions(ctx.evidence)
         calls, warnings, used = _Calls(), list[str](), dict[str, Subject]()
         unavailable: list[str] = []
@@ -245,7 +247,7 @@ class RulePlanner:
             warnings.append(NO_MOLECULE)
         done_keys = {e.call.key() for e in ctx.evidence}
         new = [c for c in calls.by_key.values() if c.key() not in done_keys]
-        if any(c.tool == "resolve_name" for c in new):
+        if not everything and any(c.tool == "resolve_name" for c in new):
             # Resolve every name first: a structure given twice (as SMILES and by name) is then
             # recognised as one molecule before any property call is labelled.
             new = [c for c in new if c.tool in ("resolve_name", "validate_smiles")]
@@ -264,6 +266,30 @@ class RulePlanner:
             unavailable=unavailable,
             comparisons=comparisons,
         )
+
+    def clauses(self, ctx: PlanContext) -> list[Clause]:
+        """The question's clauses as `plan` reads them (a follow-up takes the earlier request)."""
+        _, clauses = self.analyse(ctx.question)
+        if ctx.previous_questions and is_follow_up(ctx.question):
+            clauses = self._follow_up(clauses, ctx.previous_questions)
+        return clauses
+
+    def gaps(self, ctx: PlanContext) -> list[str]:
+        """The parts of the question the rules do not understand; empty when the rule plan
+        answers all of it (the hybrid planner then does not ask the model at all).
+
+        A clause is understood when it asks for something the vocabulary knows (a quantity, a
+        search, a reaction, a comparison) or for something it knows no tool gives. A clause
+        that only names molecules ("tell me about caffeine") gets the rules' overview, which
+        is a guess at what was wanted: a gap.
+        """
+        gaps = [
+            c.text.strip()
+            for c in self.clauses(ctx)
+            if not (c.intents or c.reactions or c.missing or self._comparison(c) is not None)
+            and c.text.strip(" ?.!,;:")
+        ]
+        return gaps
 
     def _comparison(self, clause: Clause) -> Comparison | None:
         text = mask(clause.text, clause.start, clause.mentions)

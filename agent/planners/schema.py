@@ -15,7 +15,9 @@ from typing import Any
 
 from agent.planners.base import ToolSpec
 
-MAX_CALLS = 6
+# A weak model pads the list to the maximum with repeats (about 2 s of decoding each on a
+# CPU); four calls cover one question's molecules and quantities, and the plan loops anyway.
+MAX_CALLS = 4
 FREE_STRING_CHARS = 300
 FREE_ARRAY_ITEMS = 12
 
@@ -122,39 +124,35 @@ def plan_schema(
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The plan schema and, per offered tool, its call schema (for validating replies).
 
-    `must_act`: the first step of a question about known molecules has to call a tool, because
-    every claim in an answer has to come from one.
+    Two shapes, so the schema allows exactly what the validator accepts: `"next": "tools"`
+    with one to `MAX_CALLS` calls, or `"next": "answer"` with none. `must_act`: the first step
+    of a question about known molecules has to call a tool, because every claim in an answer
+    has to come from one.
     """
     offered = {t.name: s for t in tools if (s := tool_choice(t, cands)) is not None}
-    if not offered:
-        return (
-            {
-                "type": "object",
-                "properties": {
-                    "next": {"const": "answer"},
-                    "calls": {"type": "array", "maxItems": 0},
-                },
-                "required": ["next", "calls"],
-                "additionalProperties": False,
-            },
-            offered,
-        )
-    calls: dict[str, Any] = {
-        "type": "array",
-        "items": {"anyOf": list(offered.values())},
-        "maxItems": MAX_CALLS,
-    }
-    nxt: dict[str, Any] = {"enum": ["tools", "answer"]}
-    if must_act:
-        calls["minItems"] = 1
-        nxt = {"const": "tools"}
-    schema = {
+    answer = {
         "type": "object",
-        "properties": {"next": nxt, "calls": calls},
+        "properties": {"next": {"const": "answer"}, "calls": {"type": "array", "maxItems": 0}},
         "required": ["next", "calls"],
         "additionalProperties": False,
     }
-    return schema, offered
+    if not offered:
+        return answer, offered
+    act = {
+        "type": "object",
+        "properties": {
+            "next": {"const": "tools"},
+            "calls": {
+                "type": "array",
+                "items": {"anyOf": list(offered.values())},
+                "minItems": 1,
+                "maxItems": MAX_CALLS,
+            },
+        },
+        "required": ["next", "calls"],
+        "additionalProperties": False,
+    }
+    return (act if must_act else {"anyOf": [act, answer]}), offered
 
 
 def check_call(tool: str, args: dict[str, Any], offered: dict[str, dict[str, Any]]) -> str | None:
