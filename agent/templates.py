@@ -91,19 +91,32 @@ def _who(smiles: str, labels: dict[str, str]) -> str:
 _STRUCTURES = ("resolve_name", "recognize_structure")
 
 
+# Fields a tool returns about its own call (the input echoed, whether a cache answered), shown
+# only when asked for.
+_ECHOED = frozenset({"smiles", "query", "cached"})
+
+
 def _single_lines(evidence: list[Evidence], cite: Citer) -> list[str]:
     by_subject: dict[str, list[str]] = {}
+    shown: dict[str, set[tuple[str, str]]] = {}
     for e in evidence:
         if not e.ok or e.call.tool in _MULTI or e.call.tool in _STRUCTURES:
             continue
         subject = e.call.label or str(e.data.get("smiles", "?"))
         lines = by_subject.setdefault(subject, [])
-        fields = e.call.focus or [k for k in e.data if k != "smiles"]
+        said = shown.setdefault(subject, set())
+        fields = e.call.focus or [k for k in e.data if k not in _ECHOED]
         for f in fields:
-            if f in e.data and not (f == "smiles" and e.call.tool != "validate_smiles"):
-                value = format_value(f, e.data[f])
-                gap = "" if value.startswith("\n") else " "
-                lines.append(f"  - {_label(f)}:{gap}{value} {cite(e)}")
+            if f not in e.data or (f == "smiles" and e.call.tool != "validate_smiles"):
+                continue
+            if e.data[f] is None or e.data[f] in ("", [], {}):
+                continue  # a field the tool had nothing for is not a finding
+            value = format_value(f, e.data[f])
+            if (_label(f), value) in said:
+                continue  # two tools reporting the same formula: said once
+            said.add((_label(f), value))
+            gap = "" if value.startswith("\n") else " "
+            lines.append(f"  - {_label(f)}:{gap}{value} {cite(e)}")
     out = []
     for subject, lines in by_subject.items():
         out.append(f"{subject}:")

@@ -154,3 +154,23 @@ def test_passages_are_fenced_data_numbered_as_their_citations():
     block = lines[2]
     assert '<passage n="3" doc="a.pdf" page="1">\nx &lt; y\n</passage>' in block
     assert '<passage n="4" doc="b.pdf"' in block and "&lt;/passage&gt;" in block
+
+
+def test_template_answer_skips_empty_fields_and_says_a_formula_once():
+    from agent.templates import write_findings
+
+    def ev(id_: str, tool: str, **data) -> Evidence:
+        call = ToolCall(id=id_, tool=tool, args={"smiles": "CCO"}, label="ethanol")
+        return Evidence(id=id_, call=call, ok=True, summary=tool, data=data)
+
+    text, _ = write_findings(
+        [
+            ev("c1", "name_from_smiles", query="CCO", name="ethanol", cid=None, formula=None,
+               cached=False, note=None),
+            ev("c2", "molecular_formula", formula="C2H6O"),
+            ev("c3", "pubchem_compound", formula="C2H6O", cid=702),
+        ],
+        [],
+    )  # fmt: skip
+    assert "None" not in text and "cached" not in text and "query" not in text
+    assert text.count("C2H6O") == 1 and "702 [3]" in text
