@@ -361,9 +361,7 @@ from agent.cli_index import index_app  # noqa: E402  (the group lives in its own
 
 app.add_typer(index_app, name="index")
 app.add_typer(model_app, name="model")
-app.command(
-    context_settings={"allow_extra_args": True}
-)(serve)
+app.command(context_settings={"allow_extra_args": True})(serve)
 app.command("eval")(eval_command)
 
 train_app = typer.Typer(help="Train the models the agent uses.", no_args_is_help=True)

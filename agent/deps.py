@@ -15,7 +15,7 @@ from agent.settings import Settings
 from agent.writer import LLMWriter
 from models.chat import ChatModel
 from models.settings import ModelSettings
-from tools.base import ToolError, ToolRegistry
+from tools.base import Tool, ToolError, ToolRegistry
 from tools.chem.toolkit import ChemToolkit
 from tools.literature.tools import IndexHandle, literature_tools
 from tools.names.opsin import Opsin
@@ -47,8 +47,10 @@ def default_registry(
     resolver: NameResolver | None = None,
     literature: IndexHandle | None = None,
     vlm: ChatModel | None = None,
+    llm: ChatModel | None = None,
 ) -> ToolRegistry:
-    """RDKit, name resolution, PubChem, property-prediction, literature and image tools."""
+    """RDKit, name resolution, PubChem, property-prediction, literature and image tools, and
+    with an LLM (agent.model_tools) its own knowledge as checked tools."""
     toolkit = ChemToolkit(settings.chem, settings.depiction_dir)
     res = resolver or name_resolver(settings)
     assert res.pubchem is not None
@@ -64,8 +66,23 @@ def default_registry(
             *predictors,
             *literature_tools(papers),
             *vision_tools(settings.vision, settings.chem, image_reader(vlm) if vlm else None),
+            *(model_tools(settings, llm) if llm is not None and settings.agent.model_tools else []),
         ]
     )
+
+
+def model_label(settings: Settings) -> str:
+    """How the LLM's own answers are attributed: ChemDFM for its presets, else the preset."""
+    preset = settings.llm.preset or "chemdfm-v1.5-8b"
+    return "ChemDFM" if preset.startswith("chemdfm") else preset
+
+
+def model_tools(settings: Settings, llm: ChatModel) -> list[Tool]:
+    from tools.model.tools import ModelTools
+
+    return ModelTools(
+        llm, model_label(settings), settings.agent.model_samples, settings.chem
+    ).tools()
 
 
 def image_reader(vlm: ChatModel) -> Callable[[Path], str]:
@@ -150,7 +167,7 @@ class Deps:
             if registry is not None
             else IndexHandle(settings.literature_dir, settings.literature)
         )
-        reg = registry or default_registry(settings, resolver, papers, vlm)
+        reg = registry or default_registry(settings, resolver, papers, vlm, llm or own_llm)
         names = builtin_table()
         lst = (
             load_schedule_list(settings.safety.list_file)

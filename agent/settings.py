@@ -64,6 +64,18 @@ class AgentSettings(BaseModel):
         1, ge=0, le=3, description="Retries of an invalid LLM plan, told the error."
     )
     max_steps: int = Field(6, ge=1, le=50, description="Most plan -> act rounds per question.")
+    model_tools: bool = Field(
+        True,
+        description="With an LLM configured, offer its own knowledge as tools (ask_chemistry_model, "
+        "predict_reaction, retrosynthesis, describe_molecule, design_molecule), every answer "
+        "marked as not verified by a tool.",
+    )
+    model_samples: int = Field(
+        3,
+        ge=1,
+        le=16,
+        description="Replies drawn and voted on per structure a model tool proposes.",
+    )
     max_model_calls: int = Field(
         8,
         ge=0,

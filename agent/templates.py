@@ -12,6 +12,7 @@ from agent.answer import Citation, Passage
 from agent.intents import FieldFormat, vocabulary
 from agent.state import Evidence
 from tools.literature.tools import place
+from tools.model.tools import MODEL_TOOLS
 
 
 class Citer:
@@ -208,7 +209,13 @@ def _literature(e: Evidence, cite: Citer) -> str:
     return "\n".join(lines)
 
 
+def _model(e: Evidence, cite: Citer) -> str:
+    """The chemistry model's own answer, as its summary attributes it (not verified)."""
+    return f"{e.summary} {cite(e)}"
+
+
 _MULTI = {
+    **dict.fromkeys(MODEL_TOOLS, _model),
     "similarity": _similarity,
     "substructure_search": _substructure,
     "apply_reaction": _reaction,

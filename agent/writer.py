@@ -25,11 +25,14 @@ from models.chat import ChatModel, Generation, Message
 from tools.base import ToolInputError
 from tools.chem.mol import canonical_smiles, looks_like_smiles
 from tools.literature.tools import passages_as_data
+from tools.model.tools import MODEL_TOOLS, NOT_VERIFIED
 
 MAX_STATEMENTS = 8
 STATEMENT_CHARS = 300
 MAX_CITES = 4
-_FORMULA = re.compile(r"(?<![\w\-=#\[\]()@+/\\])((?:[A-Z][a-z]?[0-9₀-₉]*){2,})(?![\w\-=#\[\]()@+/\\])")
+_FORMULA = re.compile(
+    r"(?<![\w\-=#\[\]()@+/\\])((?:[A-Z][a-z]?[0-9₀-₉]*){2,})(?![\w\-=#\[\]()@+/\\])"
+)
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _INCHIKEY = re.compile(r"\b[A-Z]{14}-[A-Z]{10}-[A-Z]\b")
 # Results that only prepare others (a structure for a name or a drawing) need not be stated.
@@ -167,6 +170,11 @@ def unsupported(text: str, cited: list[Evidence]) -> list[str]:
     return problems
 
 
+def model_of(cited: list[Evidence]) -> str:
+    """Who a model tool's answer is from, as its result names it."""
+    return next((str(e.data["model"]) for e in cited if e.data.get("model")), "the model")
+
+
 def check_statements(
     reply: Statements, citations: list[Citation], evidence: list[Evidence]
 ) -> tuple[str, list[Citation]]:
@@ -188,6 +196,8 @@ def check_statements(
             problems.append(f"statement {i} gives {', '.join(bad)}, not found in {where}")
             continue
         used.update(st.cites)
+        if any(e.call.tool in MODEL_TOOLS for e in cited) and NOT_VERIFIED not in text:
+            text = f"{text.rstrip('.')} ({model_of(cited)}, {NOT_VERIFIED})."
         marks = "".join(f"[{n}]" for n in dict.fromkeys(st.cites))
         parts.append(f"{text} {marks}".strip() if marks else text)
     if not problems and not parts:
@@ -200,9 +210,10 @@ def check_statements(
         for c in citations
         if c.evidence_id not in cited_ids
         and c.tool not in UNREPORTED
-        and (c.kind != "passage" or c.number == min(
-            d.number for d in citations if d.evidence_id == c.evidence_id
-        ))
+        and (
+            c.kind != "passage"
+            or c.number == min(d.number for d in citations if d.evidence_id == c.evidence_id)
+        )
     ]
     if left_out and not problems:
         problems.append(
@@ -283,4 +294,3 @@ def _parse(raw: str) -> Statements:
         raise WriterRejected(f"{where}: {first['msg']} (reply: {raw[:120]!r})") from None
     except ValueError as exc:
         raise WriterRejected(f"not JSON: {exc} (reply: {raw[:120]!r})") from None
-

@@ -235,7 +235,9 @@ def test_calls_answering_nothing_asked_are_dropped(specs):
         ]
     )
     plan = LLMPlanner(model, RulePlanner()).plan(
-        PlanContext(question="What is the molecular weight of OCC? Tell me about c1ccccc1.", tools=specs)
+        PlanContext(
+            question="What is the molecular weight of OCC? Tell me about c1ccccc1.", tools=specs
+        )
     )
     tools = [(c.tool, c.args["smiles"]) for c in plan.calls]
     assert ("drug_likeness", "CCO") not in tools

@@ -60,7 +60,9 @@ def test_statements_are_rendered_with_their_markers_and_keep_only_used_citations
         cites,
         ALL,
     )
-    assert text == "Ethanol weighs 46.07 g/mol. [1] Its formula is C2H6O. [3] Its logP is -0.001. [2]"
+    assert (
+        text == "Ethanol weighs 46.07 g/mol. [1] Its formula is C2H6O. [3] Its logP is -0.001. [2]"
+    )
     assert [c.number for c in kept] == [1, 2, 3]
 
 
@@ -124,7 +126,7 @@ def test_a_rejected_answer_is_sent_back_once_with_the_problem_then_accepted():
 
 def test_rejected_answer_is_replaced_by_the_template_answer():
     from agent import Assistant
-    from tests.test_llm_planner import Scripted, plan_json
+    from tests.test_llm_planner import Scripted
 
     bad = json.dumps({"statements": [{"text": "It is 99.", "cites": [1]}]})
     model = Scripted([bad, bad])
@@ -132,7 +134,12 @@ def test_rejected_answer_is_replaced_by_the_template_answer():
         ans = a.ask("What is the molecular weight of CCO?")
     assert "46.07 g/mol [1]" in ans.text and "99" not in ans.text.split("Warnings:")[0]
     assert any("number 99" in w and "templates" in w for w in ans.warnings)
-    assert ans.usage == {"plans_by_rules": 2, "model_calls": 2, "writer_repairs": 1, "writer_rejected": 1}
+    assert ans.usage == {
+        "plans_by_rules": 2,
+        "model_calls": 2,
+        "writer_repairs": 1,
+        "writer_rejected": 1,
+    }
 
 
 def test_passages_are_fenced_data_numbered_as_their_citations():

@@ -67,5 +67,7 @@ def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
 
 def model_calls_left(state: AgentState, deps: Deps) -> int:
     """Requests to the LLM this question may still make (agent.max_model_calls)."""
-    used = (state.get("usage") or {}).get("model_calls", 0)
+    used = (state.get("usage") or {}).get("model_calls", 0) + sum(
+        int(e.get("data", {}).get("model_calls", 0)) for e in state.get("evidence", [])
+    )
     return max(0, deps.settings.agent.max_model_calls - used)

@@ -95,6 +95,25 @@ def screen(state: AgentState, *, deps: Deps) -> dict[str, Any]:
     }
 
 
+# Tools that compute or propose structures the user did not give: what they make is screened
+# like a product (computing a Schedule 1 agent's structure for someone is synthesis help).
+PRODUCING = {
+    "named_reaction": ("products",),
+    "apply_reaction": ("products",),
+    "predict_reaction": ("product",),
+    "retrosynthesis": ("reactants",),
+    "design_molecule": ("smiles",),
+}
+
+
+def _made(tool: str, data: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for key in PRODUCING[tool]:
+        value = data.get(key)
+        out.extend(value if isinstance(value, list) else [value] if value else [])
+    return out
+
+
 def screen_resolved(
     question: str, evidence: list[dict[str, Any]], warnings: list[str], deps: Deps
 ) -> dict[str, Any]:
@@ -106,8 +125,8 @@ def screen_resolved(
     products = [
         p
         for e in evidence
-        if e["ok"] and e["call"]["tool"] in ("named_reaction", "apply_reaction")
-        for s in e["data"].get("products", [])
+        if e["ok"] and e["call"]["tool"] in PRODUCING
+        for s in _made(e["call"]["tool"], e["data"])
         for p in str(s.get("smiles", "") if isinstance(s, dict) else s).split(".")
     ]
     if products and (refusal := deps.screen.products(products)):

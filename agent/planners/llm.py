@@ -23,7 +23,7 @@ from agent.planners.base import PlanContext
 from agent.planners.rules import NO_MOLECULE, RulePlanner
 from agent.planners.schema import Candidates, check_call, plan_schema
 from agent.prompts import PLANNER_REPAIR, PLANNER_SYSTEM, planner_user
-from agent.state import Evidence, MoleculeRef, Plan, ToolCall
+from agent.state import Evidence, Plan, ToolCall
 from models.chat import ChatModel, Generation, Message
 from models.errors import ModelError
 
@@ -61,16 +61,21 @@ def candidates(ctx: PlanContext, rules: RulePlanner) -> Candidates:
     cands = Candidates(images=list(ctx.images))
     mentions, _ = rules.analyse(ctx.question)
     resolved = {
-        str(e.call.args.get("name", "")).lower() for e in ctx.evidence if e.call.tool == "resolve_name"
+        str(e.call.args.get("name", "")).lower()
+        for e in ctx.evidence
+        if e.call.tool == "resolve_name"
     }
     for m in mentions:
         if m.kind == "smiles" and m.smiles:
             cands.add_smiles(m.smiles, m.text)
         elif m.kind == "invalid_smiles":
             cands.invalid.append(m.text)
-        elif m.kind in ("name", "cas") and m.text not in cands.names:
-            if m.text.lower() not in resolved:
-                cands.names.append(m.text)
+        elif (
+            m.kind in ("name", "cas")
+            and m.text not in cands.names
+            and m.text.lower() not in resolved
+        ):
+            cands.names.append(m.text)
     for ref in ctx.memory:
         cands.add_smiles(ref.smiles, ref.name)
     for e in ctx.evidence:
@@ -89,6 +94,20 @@ def _result_line(e: Evidence) -> str:
     args = json.dumps(e.call.args, ensure_ascii=False)
     text = e.summary if e.ok else f"failed: {e.error or e.summary}"
     return f"[{e.id}] {e.call.tool}({args}) -> {text[:RESULT_CHARS]}"
+
+
+ASK_MODEL = "ask_chemistry_model"
+
+
+def _ask_model_for_unavailable(plan: Plan, ctx: PlanContext) -> Plan:
+    """What no tool computes (a pKa, a melting point) is asked of the model once, as a tool:
+    its answer is shown beside the "not available" line, marked as not verified."""
+    offered = any(t.name == ASK_MODEL for t in ctx.tools)
+    asked = any(e.call.tool == ASK_MODEL for e in ctx.evidence)
+    if not plan.unavailable or not offered or asked:
+        return plan
+    call = ToolCall(id="", tool=ASK_MODEL, args={"question": ctx.question[:1000]})
+    return plan.model_copy(update={"calls": [*plan.calls, call], "done": False})
 
 
 class LLMPlanner:
@@ -143,7 +162,9 @@ class LLMPlanner:
         gaps = self.fallback.gaps(ctx)
         if not gaps:
             plan = self.fallback.plan(ctx)
-            return plan.model_copy(update={"usage": {"plans_by_rules": 1}})
+            return _ask_model_for_unavailable(plan, ctx).model_copy(
+                update={"usage": {"plans_by_rules": 1}}
+            )
         if ctx.model_calls_left <= 0:
             return self._fall_back(ctx, "the question's model-call budget is spent", {})
         cands = candidates(ctx, self.fallback)
@@ -174,9 +195,7 @@ class LLMPlanner:
                     Message(role="user", content=PLANNER_REPAIR.format(error=error)),
                 ]
         usage["plan_repairs"] -= 1  # the last failure was not repaired
-        return self._fall_back(
-            ctx, f"the language model's plan was not usable ({error})", usage
-        )
+        return self._fall_back(ctx, f"the language model's plan was not usable ({error})", usage)
 
     def _fall_back(self, ctx: PlanContext, why: str, usage: dict[str, int]) -> Plan:
         plan = self.fallback.plan(ctx)
