@@ -79,7 +79,32 @@ def render(answer: Any) -> None:
         out.print(table)
     for note in answer.notes:
         out.print(f"[dim]note: {escape(note)}[/]")
+    if line := usage_line(answer.usage):
+        out.print(f"[dim]{escape(line)}[/]")
     out.print(f"[dim]thread {answer.thread_id}[/]")
+
+
+def usage_line(usage: dict[str, int]) -> str:
+    """What the language model did for this answer, in one line ('' when it was not asked)."""
+    calls = usage.get("model_calls", 0)
+    if not calls and not usage.get("plans_by_model"):
+        return ""
+    parts = [f"{calls} model call(s)"]
+    if n := usage.get("plans_by_model"):
+        parts.append(f"{n} plan(s) by the model")
+    for key, what in (
+        ("plan_repairs", "plan(s) sent back"),
+        ("plan_fallbacks", "fell back to the rules"),
+        ("calls_added", "call(s) added by the question analysis"),
+        ("calls_dropped", "call(s) dropped"),
+    ):
+        if n := usage.get(key):
+            parts.append(f"{n} {what}" if key != "plan_fallbacks" else what)
+    if usage.get("writer_accepted"):
+        parts.append("answer written by the model")
+    elif usage.get("writer_rejected"):
+        parts.append("model's answer rejected (see warnings)")
+    return "model: " + ", ".join(parts)
 
 
 @app.command()

@@ -9,11 +9,15 @@ OPSIN on names, the property predictors on molecules): the baseline a model has 
 from __future__ import annotations
 
 import json
+import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from evals.tasks.base import Example, Task
+
+logger = logging.getLogger(__name__)
 
 
 class SystemError_(ValueError):
@@ -164,6 +168,25 @@ _FORMULA_LINE = re.compile(r"molecular formula:\s*(\S+)")
 _NAME_LINE = re.compile(r"^\s*- name:\s*(.+?)(?:\s+\[\d+\])?$", re.MULTILINE)
 
 
+# Tasks the agent answers with its model tools: the same model as `--system model`, plus
+# the agent's checks (samples voted on, structures canonicalised by RDKit, invalid output
+# reported instead of given). The tool, and how the task's input becomes its arguments.
+MODEL_TOOL_TASKS: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
+    "reaction-prediction": (
+        "predict_reaction",
+        lambda x: {"reactants": x.split(">>")[0].split(".")},
+    ),
+    "retrosynthesis": ("retrosynthesis", lambda x: {"smiles": x.split(">>")[-1]}),
+    "molecule-design": ("design_molecule", lambda x: {"description": x}),
+    "molecule-captioning": ("describe_molecule", lambda x: {"smiles": x}),
+}
+_TOOL_OUTPUT = {
+    "predict_reaction": "product",
+    "design_molecule": "smiles",
+    "describe_molecule": "answer",
+}
+
+
 class AgentSystem(_Base):
     """The whole assistant; SMILES answers come from the molecules it reports."""
 
@@ -174,8 +197,28 @@ class AgentSystem(_Base):
 
         self.assistant = Assistant(settings)
         self.task = task
+        if task.name in MODEL_TOOL_TASKS and MODEL_TOOL_TASKS[task.name][0] not in (
+            self.assistant.deps.registry
+        ):
+            self.assistant.close()
+            raise SystemError_(
+                f"the agent answers {task.name} with its model tools: configure a model "
+                "(CHEMAGENT_LLM_URL or CHEMAGENT_LLM_PATH) and keep agent.model_tools on"
+            )
 
     def predict(self, example: Example) -> str:
+        if self.task.name in MODEL_TOOL_TASKS:
+            from tools.base import ToolError
+
+            name, to_args = MODEL_TOOL_TASKS[self.task.name]
+            try:
+                result = self.assistant.deps.registry.get(name).run(to_args(str(example.input)))
+            except ToolError as exc:
+                logger.info("%s: %s", example.id, exc)
+                return ""  # the agent gives no answer rather than an invalid one
+            if name == "retrosynthesis":
+                return ".".join(result.data["reactants"])
+            return str(result.data[_TOOL_OUTPUT[name]])
         ans = self.assistant.ask(example.messages[-1]["content"], example.images or None)
         if self.task.output == "smiles" and ans.molecules:
             return ans.molecules[-1].smiles

@@ -53,6 +53,7 @@ def test_pka_question_is_answered_by_the_model_marked_as_not_verified():
     assert "ChemDFM (not verified by a tool): The pKa of acetic acid is about 4.76." in ans.text
     assert any(s.tool == "ask_chemistry_model" for s in ans.steps)
     assert len(model.calls) == 1  # understood by the rules: the model only answers, never plans
+    assert ans.usage == {"plans_by_rules": 2, "model_calls": 1}
 
 
 def test_a_model_proposed_schedule_1_structure_is_withheld():

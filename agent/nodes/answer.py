@@ -111,6 +111,8 @@ def _answer(state: AgentState, deps: Deps) -> dict[str, Any]:
             logger.warning("answer withheld by the safety screen")
             text, citations, refusal = withheld, [], withheld
     subjects = state.get("subjects", [])
+    if from_tools := sum(int(e.data.get("model_calls", 0)) for e in evidence):
+        usage = add_usage(usage, {"model_calls": from_tools})  # the model tools' samples
     result = Answer(
         question=question,
         text=text,

@@ -66,7 +66,7 @@ class SmilesArgs(BaseModel):
 class ReactantsArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reactants: list[str] = Field(
-        min_length=1, max_length=6, description="SMILES of the reactants and reagents."
+        min_length=1, max_length=16, description="SMILES of the reactants and reagents."
     )
 
 
