@@ -217,8 +217,7 @@ def check_statements(
     ]
     if left_out and not problems:
         problems.append(
-            "it leaves out "
-            + ", ".join(f"[{c.number}] ({c.tool}: {c.summary[:60]})" for c in left_out)
+            "it leaves out the results " + ", ".join(f"[{c.number}] {c.tool}" for c in left_out)
         )
     if problems:
         raise WriterRejected("; ".join(problems))

@@ -62,7 +62,7 @@ def open_cases() -> list[Case]:
         Case("open", ["Tell me about CCO and c1ccccc1."], contains(mw("ethanol"), mw("benzene")),
              ["CCO", "c1ccccc1"]),
         Case("no tool", ["What is the pKa of acetic acid?"], unavailable("pKa"), []),
-        Case("no tool", ["What is the melting point of benzene?"], unavailable("melting point"),
+        Case("no tool", ["What is the melting point of benzene?"], unavailable("melting"),
              ["benzene"]),
         Case("reaction", ["What does benzaldehyde give with NaBH4?"],
              all_of(tool_ran("named_reaction"), contains("OCc1ccccc1")), ["benzaldehyde"]),
