@@ -244,7 +244,7 @@ class LLMPlanner:
         # Every call of the rule plan is added (its overview of a molecule named without a
         # recognised request included), so the hybrid plan gathers at least what the rules
         # would; names are resolved in a round of their own, as the rules do.
-        ready = self.fallback.plan(ctx)
+        ready = _ask_model_for_unavailable(self.fallback.plan(ctx), ctx)
         have = {c.key() for c in kept}
         added = [c for c in ready.calls if c.key() not in have]
         calls = kept + added

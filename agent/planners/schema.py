@@ -80,7 +80,9 @@ def _limit(prop: dict[str, Any], values: list[str] | None) -> dict[str, Any] | N
             if not values:
                 return None
             return {"enum": values, "description": prop.get("description", "")}
-        prop.setdefault("maxLength", FREE_STRING_CHARS)
+        # A plan's free text (a literature query, a question for the model) is short; a tool
+        # may accept more, but decoding up to its limit costs seconds per plan.
+        prop["maxLength"] = min(int(prop.get("maxLength", FREE_STRING_CHARS)), FREE_STRING_CHARS)
     return prop
 
 
