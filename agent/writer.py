@@ -130,11 +130,14 @@ def _formulas(text: str) -> list[str]:
     return out
 
 
-def _structures(evidence: list[Evidence]) -> set[str]:
-    """Canonical SMILES of every structure-looking string in the evidence."""
+def _tokens(text: str) -> set[str]:
+    return {t.strip(".:()[]{}") for t in re.split(r"[\s,;'\"]+", text)}
+
+
+def _structures(tokens: set[str]) -> set[str]:
+    """Canonical SMILES of every structure-looking word of the evidence."""
     out: set[str] = set()
-    for token in re.split(r"[\s,;'\"]+", _evidence_text(evidence)):
-        token = token.strip(".:()[]{}")
+    for token in tokens:
         if len(token) >= 2 and looks_like_smiles(token):
             try:
                 out.add(canonical_smiles(token))
@@ -145,26 +148,26 @@ def _structures(evidence: list[Evidence]) -> set[str]:
 
 def unsupported(text: str, cited: list[Evidence]) -> list[str]:
     """What `text` states that the cited observations do not contain: numbers, molecular
-    formulas, InChIKeys and SMILES (a SMILES counts if it is the same structure)."""
+    formulas, InChIKeys and SMILES (a SMILES counts if it is the same structure). Whole words
+    are compared, so C2H6 is not found in C2H6O nor CCO in CCOC(C)=O."""
     known_text = _evidence_text(cited)
+    known = _tokens(known_text)
     problems = [f"number {n}" for n in ungrounded_numbers(text, cited)]
-    flat = known_text.translate(_SUBSCRIPTS)
+    known_formulas = {m.group(1).translate(_SUBSCRIPTS) for m in _FORMULA.finditer(known_text)}
     formulas = _formulas(text)
-    problems += [f"formula {f}" for f in formulas if f.translate(_SUBSCRIPTS) not in flat]
-    problems += [f"InChIKey {k}" for k in _INCHIKEY.findall(text) if k not in known_text]
+    problems += [f"formula {f}" for f in formulas if f.translate(_SUBSCRIPTS) not in known_formulas]
+    problems += [f"InChIKey {k}" for k in _INCHIKEY.findall(text) if k not in known]
     structures: set[str] | None = None
     for raw in text.split():
         token = raw.strip(".,;:()[]\"'`")
-        if len(token) < 4 or token in known_text or not looks_like_smiles(token):
+        if len(token) < 4 or token in known or token in formulas or not looks_like_smiles(token):
             continue
-        if token in formulas:
-            continue  # checked above
         try:
             smiles = canonical_smiles(token)
         except ToolInputError:
             problems.append(f"SMILES {token} (RDKit cannot parse it)")
             continue
-        structures = _structures(cited) if structures is None else structures
+        structures = _structures(known) if structures is None else structures
         if smiles not in structures:
             problems.append(f"SMILES {token}")
     return problems

@@ -77,6 +77,9 @@ def test_statements_are_rendered_with_their_markers_and_keep_only_used_citations
         ("Ethanol, C1CC, weighs 46.07.", [1], "SMILES C1CC (RDKit cannot parse it)"),
         ("It is the same as c1ccccc1O.", [1], "SMILES c1ccccc1O"),
         ("Its key is LFQSCWFLJHTTHZ-UHFFFAOYSA-N.", [1], "InChIKey LFQSCWFLJHTTHZ"),
+        # a part of a cited value is not that value
+        ("Its formula is C2H6.", [3], "formula C2H6,"),
+        ("It is the same as CCOC.", [1], "SMILES CCOC"),
         ("It boils at 78.4 °C.", [], "number 78.4, not found in any observation (it cites none)"),
         ("Ethanol weighs 46.07 g/mol.", [9], "cites [9], which names no observation"),
     ],
