@@ -271,6 +271,15 @@ class LLMWriter:
         for attempt in range(min(self.repairs + 1, calls_left)):
             usage["model_calls"] += 1
             raw = self.model.complete_json(messages, schema, gen)
+            # No tokenizer writes more than about 8 characters a token: a longer reply was not
+            # cut at max_tokens by the server (or is runaway output); not worth a repair.
+            if len(raw) > 8 * self.max_tokens:
+                raise WriterRejected(
+                    f"the reply is {len(raw):,} characters, more than {self.max_tokens} tokens "
+                    "can hold (llm.max_tokens): the server ignored the limit or the model ran "
+                    "away",
+                    {**usage, "writer_rejected": 1},
+                )
             try:
                 reply = _parse(raw)
                 text, kept = check_statements(reply, citations, evidence)

@@ -48,40 +48,19 @@ def _settings(**llm):
     return {"llm": {"preset": PRESET, "retries": 0, "timeout_s": 120, **llm}}
 
 
-def _check(ans) -> None:
-    """What the design promises whatever the model says."""
+def _check(ans, cap: int = 8) -> None:
+    """What the design promises whatever the model says. A plan by the model means its reply
+    decoded under the schema and validated (else it would count as a fallback)."""
     tools = [s.tool for s in ans.steps]
     assert "molecular_weight" in tools, tools  # the analysis' overview ran, model or not
     assert CAFFEINE_MW in ans.text  # the RDKit value reaches the user
     assert ans.usage.get("plans_by_model", 0) + ans.usage.get("plan_fallbacks", 0) >= 1
-    assert ans.usage["model_calls"] <= 8  # agent.max_model_calls
+    assert ans.usage["model_calls"] <= cap  # agent.max_model_calls
     if ans.usage.get("writer_rejected"):
         assert any("answer was not used (" in w for w in ans.warnings), ans.warnings
     else:
         assert ans.usage.get("writer_accepted") == 1
         assert all(c.evidence_id for c in ans.citations)
-
-
-def test_the_hybrid_plan_schema_is_decodable_and_the_reply_validates(server):
-    from agent.deps import Deps
-    from agent.planners.base import PlanContext
-    from agent.planners.llm import LLMPlanner, candidates
-    from agent.planners.schema import plan_schema
-    from agent.settings import get_settings
-
-    deps = Deps.from_settings(get_settings(_settings(url=server.url)))
-    try:
-        planner = deps.planner
-        assert isinstance(planner, LLMPlanner)
-        for step, must_act in ((0, True), (1, False)):  # one shape, then the anyOf of two
-            ctx = PlanContext(question="Tell me about CCO.", tools=deps.tool_specs, step=step)
-            cands = candidates(ctx, planner.fallback)
-            schema, offered = plan_schema(ctx.tools, cands, must_act=must_act)
-            raw = planner.model.complete_json(planner.messages(ctx, cands), schema)
-            plan = planner.parse(raw, offered)
-            assert plan.next == "answer" or 1 <= len(plan.calls) <= 4
-    finally:
-        deps.close()
 
 
 def test_agent_over_vllm_holds_the_model_to_the_analysis(server, tmp_path):
@@ -123,7 +102,11 @@ def test_model_tools_over_vllm_give_a_checked_structure_or_say_why(server):
 def test_agent_in_process_with_transformers(smollm2, tmp_path):
     from agent import Assistant
 
-    settings = {**_settings(path=str(smollm2), device="cpu"), "home": str(tmp_path)}
+    settings = {
+        **_settings(path=str(smollm2), device="cpu"),
+        "agent": {"max_model_calls": 4},  # the cap holds in-process too, and keeps this short
+        "home": str(tmp_path),
+    }
     with Assistant(settings) as a:
         ans = a.ask("Tell me about caffeine.")
-    _check(ans)
+    _check(ans, cap=4)

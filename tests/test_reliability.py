@@ -99,10 +99,10 @@ def test_hanging_llm_ends_within_the_budget(drip):
     }
     start = time.monotonic()
     with Assistant(settings) as a:
-        ans = a.ask("What is the molecular weight of CCO?")
+        ans = a.ask("Tell me about CCO.")  # the rules see no request: the model is asked
     took = time.monotonic() - start
     assert took < 4 + 4, took
-    assert "46.07" in ans.text  # the RDKit value, from the rule planner's tools
+    assert "46.07" in ans.text  # the RDKit value, from the rule planner's overview
     assert any("language model" in w or "time budget" in w for w in ans.warnings)
 
 
@@ -270,7 +270,8 @@ def test_overlong_llm_answer_is_rejected():
     ev = Evidence(
         id="c1", call=ToolCall(id="c1", tool="molecular_weight"), ok=True, summary="MW 46.07"
     )
-    writer = LLMWriter(Scripted(["Ethanol weighs 46.07 g/mol [1]. " * 20_000]), max_tokens=512)
+    runaway = '{"statements": [{"text": "Ethanol weighs 46.07 g/mol.", "cites": [1]}' + " " * 20_000
+    writer = LLMWriter(Scripted([runaway]), max_tokens=512)
     with pytest.raises(WriterRejected, match="more than 512 tokens"):
         writer.write("MW of ethanol?", [ev])
 
