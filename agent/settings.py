@@ -51,14 +51,16 @@ class AgentSettings(BaseModel):
 
     planner: Literal["auto", "llm", "rules"] = Field(
         "auto",
-        description="Which planner proposes tool calls: the LLM (llm.url or llm.path must be "
-        "set), the rule planner, or auto (the LLM when one is configured, else rules).",
+        description="Which planner proposes tool calls: llm (the hybrid: the rules' plan where "
+        "they understand the whole question, the model's plan held to their analysis elsewhere; "
+        "llm.url or llm.path must be set), rules, or auto (llm when a model is configured).",
     )
     writer: Literal["auto", "llm", "template"] = Field(
         "auto",
-        description="Who writes the answer from the tool results: the LLM, templates, or auto "
-        "(the LLM when one is configured). Any LLM answer is checked and replaced by the "
-        "template answer if it cites what was not found or writes invalid SMILES.",
+        description="Who writes the answer from the tool results: llm (every answer), template, "
+        "or auto (the LLM for answers it helped plan, templates for questions the rules "
+        "understood whole). An LLM answer is checked statement by statement against the "
+        "results it cites and replaced by the template answer if it fails twice.",
     )
     plan_repairs: int = Field(
         1, ge=0, le=3, description="Retries of an invalid LLM plan, told the error."
