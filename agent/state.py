@@ -87,6 +87,11 @@ def add_usage(old: dict[str, int] | None, new: dict[str, int]) -> dict[str, int]
     return out
 
 
+def tool_model_calls(evidence: list[dict[str, Any]]) -> int:
+    """Requests the model tools made (each result records how many samples it drew)."""
+    return sum(int(e.get("data", {}).get("model_calls", 0)) for e in evidence)
+
+
 class AgentState(TypedDict, total=False):
     """Per-thread state. Per-question keys are reset by `screen`; `memory`, `history` and
     `agents` persist."""

@@ -89,7 +89,8 @@ def _who(smiles: str, labels: dict[str, str]) -> str:
     return labels.get(smiles, smiles)
 
 
-_STRUCTURES = ("resolve_name", "recognize_structure")
+# Tools that give the structure of a name or a drawing: stated once, as "Structures: ...".
+STRUCTURE_TOOLS = ("resolve_name", "recognize_structure")
 
 
 # Fields a tool returns about its own call (the input echoed, whether a cache answered), shown
@@ -101,7 +102,7 @@ def _single_lines(evidence: list[Evidence], cite: Citer) -> list[str]:
     by_subject: dict[str, list[str]] = {}
     shown: dict[str, set[tuple[str, str]]] = {}
     for e in evidence:
-        if not e.ok or e.call.tool in _MULTI or e.call.tool in _STRUCTURES:
+        if not e.ok or e.call.tool in _MULTI or e.call.tool in STRUCTURE_TOOLS:
             continue
         subject = e.call.label or str(e.data.get("smiles", "?"))
         lines = by_subject.setdefault(subject, [])
@@ -296,9 +297,7 @@ def write_findings(
     question asked for is answered first, with its verdict."""
     cite = Citer()
     parts: list[str] = verdicts(evidence, comparisons or [], cite)
-    resolved = [
-        e for e in evidence if e.ok and e.call.tool in ("resolve_name", "recognize_structure")
-    ]
+    resolved = [e for e in evidence if e.ok and e.call.tool in STRUCTURE_TOOLS]
     if resolved:
         parts.append(
             "Structures: "

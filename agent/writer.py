@@ -15,13 +15,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.answer import Citation, ungrounded_numbers
 from agent.prompts import WRITER_REPAIR, WRITER_SYSTEM, writer_user
 from agent.state import Evidence
-from agent.templates import Citer
-from models.chat import ChatModel, Generation, Message
+from agent.templates import STRUCTURE_TOOLS, Citer
+from models.chat import ChatModel, Generation, Message, parse_reply
 from tools.base import ToolInputError
 from tools.chem.mol import canonical_smiles, looks_like_smiles
 from tools.literature.tools import passages_as_data
@@ -35,8 +35,6 @@ _FORMULA = re.compile(
 )
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _INCHIKEY = re.compile(r"\b[A-Z]{14}-[A-Z]{10}-[A-Z]\b")
-# Results that only prepare others (a structure for a name or a drawing) need not be stated.
-UNREPORTED = frozenset({"resolve_name", "recognize_structure"})
 
 
 class WriterRejected(ValueError):
@@ -206,13 +204,14 @@ def check_statements(
     if not problems and not parts:
         problems.append("the answer is empty")
     # Every result gathered for the question is part of the answer (a passage search counts
-    # once any of its passages is cited); structures found for names only prepare the others.
+    # once any of its passages is cited); structures found for names or drawings only prepare
+    # the others.
     cited_ids = {by_number[n].evidence_id for n in used}
     left_out = [
         c
         for c in citations
         if c.evidence_id not in cited_ids
-        and c.tool not in UNREPORTED
+        and c.tool not in STRUCTURE_TOOLS
         and (
             c.kind != "passage"
             or c.number == min(d.number for d in citations if d.evidence_id == c.evidence_id)
@@ -281,10 +280,10 @@ class LLMWriter:
                     {**usage, "writer_rejected": 1},
                 )
             try:
-                reply = _parse(raw)
+                reply = parse_reply(Statements, raw)
                 text, kept = check_statements(reply, citations, evidence)
                 return Written(text, kept, {**usage, "writer_accepted": 1})
-            except WriterRejected as exc:
+            except ValueError as exc:  # a reply that does not parse, or a WriterRejected
                 problem = str(exc)
             if attempt < min(self.repairs, calls_left - 1):
                 usage["writer_repairs"] += 1
@@ -294,14 +293,3 @@ class LLMWriter:
                     Message(role="user", content=WRITER_REPAIR.format(problem=problem)),
                 ]
         raise WriterRejected(problem, {**usage, "writer_rejected": 1})
-
-
-def _parse(raw: str) -> Statements:
-    try:
-        return Statements.model_validate(json.loads(raw, strict=False))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "reply"
-        raise WriterRejected(f"{where}: {first['msg']} (reply: {raw[:120]!r})") from None
-    except ValueError as exc:
-        raise WriterRejected(f"not JSON: {exc} (reply: {raw[:120]!r})") from None

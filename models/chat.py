@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import mimetypes
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class ImagePart(BaseModel):
@@ -55,6 +56,24 @@ class Generation(BaseModel):
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     stop: list[str] = Field(default_factory=list)
+
+
+Reply = TypeVar("Reply", bound=BaseModel)
+
+
+def parse_reply(model: type[Reply], raw: str) -> Reply:
+    """A structured reply read into `model`; raises `ValueError` saying what is wrong (the first
+    problem and the reply's start), worded to be sent back to the model in a repair turn."""
+    try:
+        # strict=False: a raw control character inside a free-text string (which a JSON
+        # grammar may let through) is harmless; the structure is what matters.
+        return model.model_validate(json.loads(raw, strict=False))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "reply"
+        raise ValueError(f"{where}: {first['msg']} (reply: {raw[:120]!r})") from None
+    except ValueError as exc:
+        raise ValueError(f"not JSON: {exc} (reply: {raw[:120]!r})") from None
 
 
 @runtime_checkable

@@ -16,7 +16,7 @@ from agent.answer import (
 from agent.deps import Deps
 from agent.nodes.budget import question_deadline
 from agent.nodes.plan import model_calls_left
-from agent.state import AgentState, Evidence, add_usage
+from agent.state import AgentState, Evidence, add_usage, tool_model_calls
 from agent.templates import with_warnings, write_findings
 from agent.writer import WriterRejected
 from models.errors import ModelError
@@ -74,14 +74,9 @@ def _answer(state: AgentState, deps: Deps) -> dict[str, Any]:
                 written = deps.writer.write(question, evidence, model_calls_left(state, deps))
                 findings, citations = written.text, written.citations
                 usage = add_usage(usage, written.usage)
-            except WriterRejected as exc:
-                usage = add_usage(usage, exc.usage)
-                warnings.append(
-                    f"the language model's answer was not used ({exc}); "
-                    "the answer below is written from templates"
-                )
-            except ModelError as exc:
-                usage = add_usage(usage, {"model_calls": 1, "writer_rejected": 1})
+            except (WriterRejected, ModelError) as exc:
+                spent = {"model_calls": 1, "writer_rejected": 1}  # a request that failed
+                usage = add_usage(usage, exc.usage if isinstance(exc, WriterRejected) else spent)
                 warnings.append(
                     f"the language model's answer was not used ({exc}); "
                     "the answer below is written from templates"
@@ -111,7 +106,7 @@ def _answer(state: AgentState, deps: Deps) -> dict[str, Any]:
             logger.warning("answer withheld by the safety screen")
             text, citations, refusal = withheld, [], withheld
     subjects = state.get("subjects", [])
-    if from_tools := sum(int(e.data.get("model_calls", 0)) for e in evidence):
+    if from_tools := tool_model_calls(state.get("evidence", [])):
         usage = add_usage(usage, {"model_calls": from_tools})  # the model tools' samples
     result = Answer(
         question=question,

@@ -8,7 +8,7 @@ from typing import Any
 from agent.deps import Deps
 from agent.nodes.budget import question_deadline, time_left
 from agent.planners.base import PlanContext
-from agent.state import AgentState, Evidence, MoleculeRef, add_usage
+from agent.state import AgentState, Evidence, MoleculeRef, add_usage, tool_model_calls
 from tools.deadline import deadline_at
 
 
@@ -67,7 +67,6 @@ def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
 
 def model_calls_left(state: AgentState, deps: Deps) -> int:
     """Requests to the LLM this question may still make (agent.max_model_calls)."""
-    used = (state.get("usage") or {}).get("model_calls", 0) + sum(
-        int(e.get("data", {}).get("model_calls", 0)) for e in state.get("evidence", [])
-    )
+    used = (state.get("usage") or {}).get("model_calls", 0)
+    used += tool_model_calls(state.get("evidence", []))
     return max(0, deps.settings.agent.max_model_calls - used)

@@ -17,14 +17,14 @@ import json
 import logging
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from agent.planners.base import PlanContext
 from agent.planners.rules import NO_MOLECULE, RulePlanner
 from agent.planners.schema import Candidates, check_call, plan_schema
 from agent.prompts import PLANNER_REPAIR, PLANNER_SYSTEM, planner_user
 from agent.state import Evidence, Plan, ToolCall
-from models.chat import ChatModel, Generation, Message
+from models.chat import ChatModel, Generation, Message, parse_reply
 from models.errors import ModelError
 
 logger = logging.getLogger(__name__)
@@ -139,15 +139,9 @@ class LLMPlanner:
     def parse(self, raw: str, offered: dict[str, dict[str, Any]]) -> LLMPlan:
         """Validate a reply; raises `PlanValidationError` saying what is wrong."""
         try:
-            # strict=False: a raw control character inside a free-text string (which a JSON
-            # grammar may let through) is harmless; the structure is what matters.
-            plan = LLMPlan.model_validate(json.loads(raw, strict=False))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "reply"
-            raise PlanValidationError(f"{where}: {first['msg']} (reply: {raw[:120]!r})") from None
+            plan = parse_reply(LLMPlan, raw)
         except ValueError as exc:
-            raise PlanValidationError(f"not JSON: {exc} (reply: {raw[:120]!r})") from None
+            raise PlanValidationError(str(exc)) from None
         if plan.next == "tools":
             if not plan.calls:
                 raise PlanValidationError('"next" is "tools" but "calls" is empty')

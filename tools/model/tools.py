@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,8 +33,7 @@ MODEL_TOOLS = (
     "describe_molecule",
     "design_molecule",
 )
-# Tools whose results are the model's word: cited as "<model> (not verified by a tool)".
-UNVERIFIED = frozenset(MODEL_TOOLS)
+# How every model tool's result is attributed: "<model> (not verified by a tool)".
 NOT_VERIFIED = "not verified by a tool"
 QUESTION_CHARS = 1000
 ANSWER_TOKENS = 256
@@ -127,6 +128,27 @@ def new_elements(inputs: list[str], outputs: str, limits: ChemLimits) -> list[st
     return sorted(set(_elements(outputs, limits)) - have)
 
 
+@dataclass(frozen=True)
+class Voted:
+    """The structure most samples agreed on, and how the vote went."""
+
+    smiles: str
+    share: float
+    samples: int
+    invalid: int
+
+    def agreement(self) -> str:
+        return f"{self.share:.0%} of {self.samples} samples agree"
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "agreement": round(self.share, 2),
+            "samples": self.samples,
+            "invalid_samples": self.invalid,
+            "model_calls": self.samples,
+        }
+
+
 class ModelTools:
     """The tools, bound to one chat model.
 
@@ -164,7 +186,7 @@ class ModelTools:
                 raise ToolError(f"the chemistry model failed: {exc}") from exc
         return out
 
-    def _structure(self, prompt: str, what: str) -> tuple[str, float, list[str], int]:
+    def _structure(self, prompt: str, what: str) -> Voted:
         replies = self._ask(prompt, STRUCTURE_TOKENS, self.samples)
         best, share, invalid = vote(replies, self.limits)
         if best is None:
@@ -173,7 +195,7 @@ class ModelTools:
                 f"{self.label} proposed no valid {what} in {len(replies)} samples (RDKit "
                 f"could not read: {shown}); no result is given"
             )
-        return best, share, invalid, len(replies)
+        return Voted(best, share, len(replies), len(invalid))
 
     def tools(self) -> list[Tool]:
         label, limits = self.label, self.limits
@@ -197,20 +219,17 @@ class ModelTools:
             model; samples are voted on and the product is checked by RDKit."""
             reactants = [canonical_smiles(s, limits) for s in args.reactants]
             joined = ".".join(reactants)
-            product, share, invalid, n = self._structure(PREDICT.format(joined), "product")
-            extra = new_elements(reactants, product, limits)
+            voted = self._structure(PREDICT.format(joined), "product")
+            extra = new_elements(reactants, voted.smiles, limits)
             return ToolResult(
-                summary=f"{label} ({NOT_VERIFIED}) predicts {joined}>>{product} ({share:.0%} of "
-                f"{n} samples agree)"
+                summary=f"{label} ({NOT_VERIFIED}) predicts {joined}>>{voted.smiles} "
+                f"({voted.agreement()})"
                 + (f"; but {', '.join(extra)} appear from nowhere" if extra else ""),
                 data={
                     "reactants": reactants,
-                    "product": product,
-                    "agreement": round(share, 2),
-                    "samples": n,
-                    "invalid_samples": len(invalid),
+                    "product": voted.smiles,
+                    **voted.data(),
                     "elements_ok": not extra,
-                    "model_calls": n,
                 },
             )
 
@@ -219,20 +238,18 @@ class ModelTools:
             """Propose one-step reactants for a product (SMILES) with the chemistry language
             model; samples are voted on and checked by RDKit."""
             product = canonical_smiles(args.smiles, limits)
-            reactants, share, invalid, n = self._structure(RETRO.format(product), "reactants")
-            missing = new_elements(reactants.split("."), product, limits)
+            voted = self._structure(RETRO.format(product), "reactants")
+            reactants = voted.smiles.split(".")
+            missing = new_elements(reactants, product, limits)
             return ToolResult(
-                summary=f"{label} ({NOT_VERIFIED}) proposes {reactants}>>{product} ({share:.0%} "
-                f"of {n} samples agree)"
+                summary=f"{label} ({NOT_VERIFIED}) proposes {voted.smiles}>>{product} "
+                f"({voted.agreement()})"
                 + (f"; but no reactant brings {', '.join(missing)}" if missing else ""),
                 data={
                     "product": product,
-                    "reactants": reactants.split("."),
-                    "agreement": round(share, 2),
-                    "samples": n,
-                    "invalid_samples": len(invalid),
+                    "reactants": reactants,
+                    **voted.data(),
                     "elements_ok": not missing,
-                    "model_calls": n,
                 },
             )
 
@@ -253,19 +270,10 @@ class ModelTools:
         def design_molecule(args: DesignArgs) -> ToolResult:
             """Design a molecule that fits a description in words with the chemistry language
             model; samples are voted on and the structure is checked by RDKit."""
-            smiles, share, invalid, n = self._structure(
-                DESIGN.format(args.description), "structure"
-            )
+            voted = self._structure(DESIGN.format(args.description), "structure")
             return ToolResult(
-                summary=f"{label} ({NOT_VERIFIED}) designs {smiles} ({share:.0%} of {n} samples "
-                "agree)",
-                data={
-                    "smiles": smiles,
-                    "agreement": round(share, 2),
-                    "samples": n,
-                    "invalid_samples": len(invalid),
-                    "model_calls": n,
-                },
+                summary=f"{label} ({NOT_VERIFIED}) designs {voted.smiles} ({voted.agreement()})",
+                data={"smiles": voted.smiles, **voted.data()},
             )
 
         return [
