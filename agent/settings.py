@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -111,6 +111,36 @@ class AgentSettings(BaseModel):
     )
 
 
+class ApiSettings(BaseModel):
+    """`chemagent api`: the HTTP server (OpenAI-compatible and REST routes, the web chat, MCP)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(
+        "127.0.0.1", description="Address to bind; any other than loopback needs a token."
+    )
+    port: int = Field(8000, ge=0, le=65535, description="Port to bind (0: any free port).")
+    token: SecretStr | None = Field(
+        None,
+        description="Bearer token every route but /healthz and the web page's files requires "
+        "(CHEMAGENT_API__TOKEN); required off loopback.",
+    )
+    workers: int = Field(4, ge=1, le=64, description="Questions answered at the same time.")
+    queue: int = Field(
+        32, ge=0, le=10_000, description="Questions that may wait for a worker; more get 429."
+    )
+    max_body_mb: float = Field(
+        8.0, gt=0, le=512, description="Larger request bodies get 413 (images ride in bodies)."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call from a browser; none when empty."
+    )
+    batch_concurrency: int = Field(
+        2, ge=1, le=64, description="Questions of background batch jobs answered at the same time."
+    )
+    max_batch_items: int = Field(10_000, ge=1, le=1_000_000, description="Questions per batch job.")
+
+
 class SafetySettings(BaseModel):
     """The chemical-weapons screen that runs before any planning."""
 
@@ -177,6 +207,7 @@ class Settings(BaseSettings):
     vision: VisionSettings = Field(
         default_factory=VisionSettings, description="Image -> structure recognition."
     )
+    api: ApiSettings = Field(default_factory=ApiSettings, description="The HTTP server.")
 
     @classmethod
     def settings_customise_sources(
@@ -206,6 +237,11 @@ class Settings(BaseSettings):
         """Lock file that serialises the turns of one thread across processes."""
         digest = hashlib.sha256(thread_id.encode("utf-8")).hexdigest()[:32]
         return self.home / "locks" / f"thread-{digest}.lock"
+
+    @property
+    def server_db(self) -> Path:
+        """SQLite file of the HTTP server's batch jobs and chat threads."""
+        return self.home / "server.sqlite"
 
     @property
     def depiction_dir(self) -> Path:

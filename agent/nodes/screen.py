@@ -106,7 +106,8 @@ PRODUCING = {
 }
 
 
-def _made(tool: str, data: dict[str, Any]) -> list[Any]:
+def made_by(tool: str, data: dict[str, Any]) -> list[Any]:
+    """The structures a producing tool made (its PRODUCING fields), as it reported them."""
     out: list[Any] = []
     for key in PRODUCING[tool]:
         value = data.get(key)
@@ -126,7 +127,7 @@ def screen_resolved(
         p
         for e in evidence
         if e["ok"] and e["call"]["tool"] in PRODUCING
-        for s in _made(e["call"]["tool"], e["data"])
+        for s in made_by(e["call"]["tool"], e["data"])
         for p in str(s.get("smiles", "") if isinstance(s, dict) else s).split(".")
     ]
     if products and (refusal := deps.screen.products(products)):

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agent.cli_common import ConfigOpt, err, fail, out
+from agent.cli.common import ConfigOpt, err, fail, out
 
 if TYPE_CHECKING:
     from tools.literature.index import IngestReport, LiteratureIndex

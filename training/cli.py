@@ -1,4 +1,6 @@
-"""`chemagent train pretrain|sft|align|data|merge`: the recipes that produce the core models."""
+"""The recipes that produce the core models, as commands: `chemagent train pretrain|sft|align|merge|data`
+and, without importing the agent (so `accelerate launch -m training sft -c ...` starts only what
+training needs), `python -m training ...`."""
 
 from __future__ import annotations
 
@@ -7,11 +9,20 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 
-from agent.cli_common import err, fail
+err = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a user-facing error and exit with `code` (2: bad input or setup)."""
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(code)
+
 
 RecipeConfig = Annotated[
     Path, typer.Option("--config", "-c", help="Recipe YAML (training/configs/).")
@@ -152,8 +163,18 @@ def data_images(
 
 
 def register(train_app: typer.Typer) -> None:
+    """Mount the recipe commands on `train_app` (the `chemagent train` group or this module's app)."""
     train_app.command("pretrain")(train_pretrain)
     train_app.command("sft")(train_sft)
     train_app.command("align")(train_align)
     train_app.command("merge")(train_merge)
     train_app.add_typer(data_app, name="data")
+
+
+app = typer.Typer(
+    name="python -m training",
+    help="Train the chemistry cores (the same commands as `chemagent train`).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+register(app)

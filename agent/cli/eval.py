@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from agent.cli_common import ConfigOpt, err, fail, out
+from agent.cli.common import ConfigOpt, err, fail, out
 
 
 def eval_command(

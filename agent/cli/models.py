@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from agent.cli_common import err, fail, out
+from agent.cli.common import err, fail, out
 
 model_app = typer.Typer(help="Model presets and the tiny test models.", no_args_is_help=True)
 

@@ -1,0 +1,257 @@
+"""`POST /v1/chat/completions` and `GET /v1/models` in OpenAI's wire format, so any OpenAI client
+talks to the whole agent (model `chemagent`). The typed `Answer` rides along in an extra field
+(`answer`), and streamed responses send each step (`step`) before the answer text.
+
+A conversation continues a thread: the request's `thread_id`, else the thread this exact history
+was answered in (a digest of its messages), else a new thread into which the earlier questions are
+replayed first, so follow-ups ("and its logP?") see what the history named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
+
+import anyio
+from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.answer import Answer
+from agent.server.context import ServerContext, get_context, question_error
+from agent.server.errors import ApiError, error_body
+from agent.server.images import ImageError, saved_images
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["openai"])
+Ctx = Annotated[ServerContext, Depends(get_context)]
+MODEL = "chemagent"
+MAX_REPLAY = 8
+
+
+class ImageUrl(BaseModel):
+    url: str
+    detail: str | None = None
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["text", "image_url", "input_text"]
+    text: str | None = None
+    image_url: ImageUrl | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(p.text or "" for p in self.content or [] if p.type != "image_url")
+
+    def images(self) -> list[str]:
+        if isinstance(self.content, str):
+            return []
+        return [p.image_url.url for p in self.content or [] if p.image_url is not None]
+
+
+class ChatRequest(BaseModel):
+    """OpenAI's request; sampling fields are accepted and ignored (the agent is deterministic)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = MODEL
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    stream: bool = False
+    thread_id: str | None = Field(None, max_length=200)
+
+
+def history_key(messages: list[ChatMessage]) -> str:
+    turns = [(m.role, m.text()) for m in messages if m.role in ("user", "assistant")]
+    return hashlib.sha256(json.dumps(turns, ensure_ascii=False).encode()).hexdigest()
+
+
+def _thread_for(ctx: ServerContext, body: ChatRequest) -> tuple[str, list[str]]:
+    """The thread to answer in and the earlier questions to replay into it first."""
+    earlier = body.messages[:-1]
+    if body.thread_id:
+        return body.thread_id, []
+    asked = [m.text() for m in earlier if m.role == "user" and m.text().strip()]
+    if not asked:
+        return uuid.uuid4().hex, []
+    found = ctx.store.thread_for(history_key(earlier))
+    if found:
+        return found, []
+    return uuid.uuid4().hex, asked[-MAX_REPLAY:]
+
+
+def _question(body: ChatRequest) -> tuple[str, list[str]]:
+    last = body.messages[-1]
+    if last.role != "user":
+        raise ApiError(400, "the last message must be the user's question", "invalid_messages")
+    text = last.text().strip()
+    images = last.images()
+    if not text and images:
+        text = "What is this structure?"
+    return text, images
+
+
+def _prepare(ctx: ServerContext, body: ChatRequest, tid: str, replay: list[str]) -> None:
+    from agent.api import QuestionError
+    from tools.locks import LockBusy
+
+    for q in replay:  # the history the client holds, so the thread knows what it named
+        try:
+            ctx.assistant.ask(q, None, tid)
+        except (QuestionError, LockBusy) as exc:
+            raise question_error(exc) from None
+
+
+def _remember(ctx: ServerContext, body: ChatRequest, question: str, answer: Answer) -> None:
+    done = [*body.messages, ChatMessage(role="assistant", content=answer.text)]
+    ctx.store.remember_history(history_key(done), str(answer.thread_id))
+    ctx.store.touch_thread(str(answer.thread_id), question)
+
+
+def _completion(answer: Answer) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-" + uuid.uuid4().hex,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.text, "refusal": None},
+                "finish_reason": "content_filter" if answer.refused else "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "thread_id": answer.thread_id,
+        "answer": answer.model_dump(mode="json"),
+    }
+
+
+def answer_blocking(ctx: ServerContext, body: ChatRequest) -> Answer:
+    from agent.api import QuestionError
+    from tools.locks import LockBusy
+
+    question, images = _question(body)
+    tid, replay = _thread_for(ctx, body)
+    try:
+        with saved_images(images, ctx.uploads, ctx.settings.vision) as paths:
+            _prepare(ctx, body, tid, replay)
+            answer = ctx.assistant.ask(question, paths, tid)
+    except ImageError as exc:
+        raise ApiError(400, str(exc), "invalid_image") from None
+    except (QuestionError, LockBusy) as exc:
+        raise question_error(exc) from None
+    _remember(ctx, body, question, answer)
+    return answer
+
+
+@router.post("/v1/chat/completions", response_model=None)
+async def chat_completions(body: ChatRequest, ctx: Ctx) -> Any:
+    """The whole agent behind OpenAI's chat API; `stream: true` sends server-sent events."""
+    if body.model not in (MODEL, ""):
+        raise ApiError(
+            404, f"no model {body.model!r}; this server serves {MODEL!r}", "model_not_found"
+        )
+    if not body.stream:
+        answer = await ctx.gate.run(answer_blocking, ctx, body)
+        return _completion(answer)
+    _question(body)  # a bad request fails before the stream starts
+    ctx.gate.admit()  # 429 now, not inside a 200 stream
+    return StreamingResponse(_events(ctx, body), media_type="text/event-stream")
+
+
+def _chunk(cid: str, delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> str:
+    choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+    payload = {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": MODEL,
+        "choices": choices,
+        **extra,
+    }
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+async def _events(ctx: ServerContext, body: ChatRequest) -> AsyncIterator[str]:
+    """Steps as the graph finishes each node, then the answer, then [DONE]."""
+    from agent.api import QuestionError, StepEvent
+    from tools.locks import LockBusy
+
+    cid = "chatcmpl-" + uuid.uuid4().hex
+    send, receive = anyio.create_memory_object_stream[Any](64)
+
+    def produce() -> None:
+        question, images = _question(body)
+        tid, replay = _thread_for(ctx, body)
+        try:
+            with saved_images(images, ctx.uploads, ctx.settings.vision) as paths:
+                _prepare(ctx, body, tid, replay)
+                for event in ctx.assistant.stream(question, paths, tid):
+                    if isinstance(event, Answer):
+                        _remember(ctx, body, question, event)
+                    anyio.from_thread.run(send.send, event)
+        except ImageError as exc:
+            anyio.from_thread.run(send.send, ApiError(400, str(exc), "invalid_image"))
+        except (QuestionError, LockBusy) as exc:
+            anyio.from_thread.run(send.send, question_error(exc))
+        except ApiError as exc:
+            anyio.from_thread.run(send.send, exc)
+        except Exception as exc:  # reported in the stream, as a non-streamed request would be
+            logger.exception("streamed question failed")
+            failed = ApiError(500, f"internal error ({type(exc).__name__}); see the server log")
+            anyio.from_thread.run(send.send, failed)
+        finally:
+            anyio.from_thread.run(send.aclose)
+
+    try:
+        yield _chunk(cid, {"role": "assistant", "content": ""})
+        async with ctx.gate.running(), anyio.create_task_group() as tg:
+            tg.start_soon(_run_producer, produce)
+            async with receive:
+                async for event in receive:
+                    if isinstance(event, StepEvent):
+                        if event.message:
+                            yield _chunk(cid, None, step=event.model_dump())
+                    elif isinstance(event, Answer):
+                        yield _chunk(cid, {"content": event.text})
+                        finish = "content_filter" if event.refused else "stop"
+                        yield _chunk(
+                            cid,
+                            {},
+                            finish,
+                            thread_id=event.thread_id,
+                            answer=event.model_dump(mode="json"),
+                        )
+                    elif isinstance(event, ApiError):
+                        yield f"data: {json.dumps(error_body(event.status, event.message, event.code))}\n\n"
+        yield "data: [DONE]\n\n"
+    finally:
+        ctx.gate.release()
+
+
+async def _run_producer(produce: Any) -> None:
+    await anyio.to_thread.run_sync(produce)
+
+
+@router.get("/v1/models")
+async def models() -> dict[str, Any]:
+    """The one model this server serves: the agent."""
+    return {
+        "object": "list",
+        "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "chemdfm-agent"}],
+    }
