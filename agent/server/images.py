@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -69,10 +70,13 @@ def saved_images(
     max_bytes = int(settings.max_image_mb * 1e6)
     decoded = [decode_image(s, max_bytes) for s in sources]
     paths: list[Path] = []
+    # A fresh folder per question, so the answer can call them "image-1.png" (names the user
+    # can follow) without two questions' files meeting.
+    here = folder / uuid.uuid4().hex
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        here.mkdir(parents=True)
         for n, (data, suffix) in enumerate(decoded, start=1):
-            path = folder / f"{uuid.uuid4().hex}.{suffix}"
+            path = here / f"image-{n}.{suffix}"
             path.write_bytes(data)
             paths.append(path)
             try:
@@ -83,3 +87,5 @@ def saved_images(
     finally:
         for p in paths:
             p.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            here.rmdir()

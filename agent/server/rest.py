@@ -183,8 +183,6 @@ def draw_svg(smiles: str, size: int, ctx: ServerContext) -> str:
     except ToolError as exc:
         raise ApiError(400, str(exc), "invalid_smiles") from None
     drawer = rdMolDraw2D.MolDraw2DSVG(size, size)
-    options = drawer.drawOptions()
-    options.clearBackground = False
     rdMolDraw2D.PrepareAndDrawMolecule(drawer, mol)
     drawer.FinishDrawing()
     return str(drawer.GetDrawingText())

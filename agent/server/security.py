@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agent.server.errors import ApiError, error_body
+from agent.server.errors import error_body
 
 # Carry no data: the health probe, and the web page's own files (its script asks for the token
 # and sends it with every call). Everything else, /mcp and /docs included, needs the token.
@@ -91,31 +91,32 @@ class Guard:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await _send_error(send, 413, _too_large(limit), "body_too_large")
                 return
-        seen = 0
-        started = False
+        if not any(name == b"content-length" for name, _ in scope.get("headers", [])):
+            # A body sent in chunks, with no length: read it whole (up to the limit) first, so
+            # the answer to an oversized one is a 413 rather than a parse error.
+            body = b""
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away
+                body += message.get("body", b"")
+                if len(body) > limit:
+                    await _send_error(send, 413, _too_large(limit), "body_too_large")
+                    return
+                if not message.get("more_body", False):
+                    break
+            replayed = False
 
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:  # a body sent without a length, or lying about it
-                    raise ApiError(413, _too_large(limit), "body_too_large")
-            return message
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
 
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counted, tracked)
-        except ApiError as exc:  # raised outside a route (FastAPI's own handlers answer inside)
-            if exc.status != 413 or started:
-                raise
-            if not started:
-                await _send_error(send, 413, _too_large(limit), "body_too_large")
+            await self.app(scope, replay, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def _too_large(limit: int) -> str:
