@@ -64,6 +64,7 @@ def api(
             host=settings.api.host,
             port=settings.api.port,
             log_level="warning",
+            access_log=False,
             timeout_graceful_shutdown=5,
         )
     except OSError as exc:

@@ -77,10 +77,12 @@ def ask_blocking(
     return answer
 
 
-@router.post("/v1/ask", response_model=Answer, tags=["assistant"])
-async def ask(body: AskRequest, ctx: Ctx) -> Answer:
+@router.post("/v1/ask", response_model=Answer, response_class=Response, tags=["assistant"])
+async def ask(body: AskRequest, ctx: Ctx) -> Response:
     """Answer one question (with images of structures, in a thread) -> the typed `Answer`."""
-    return await ctx.gate.run(ask_blocking, ctx, body.question, body.images, body.thread_id)
+    answer = await ctx.gate.run(ask_blocking, ctx, body.question, body.images, body.thread_id)
+    # Already validated by its own model: serialised once, not checked again by FastAPI.
+    return Response(answer.model_dump_json(), media_type="application/json")
 
 
 @router.get("/v1/threads", response_model=list[ThreadInfo], tags=["assistant"])
