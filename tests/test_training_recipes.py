@@ -454,7 +454,7 @@ def test_every_shipped_config_validates_and_names_a_real_launcher():
             assert f"--config training/configs/{f.name}" in cfg.launch
             assert (
                 cfg.launch.startswith("accelerate launch")
-                and f"-m agent train {cfg.recipe} " in cfg.launch
+                and f"-m training {cfg.recipe} " in cfg.launch
             )
 
 
