@@ -64,7 +64,7 @@ def default_registry(
             *pubchem_tools(res.pubchem),
             *toolkit.tools(),
             *predictors,
-            *literature_tools(papers),
+            *literature_tools(papers, settings.chem),
             *vision_tools(settings.vision, settings.chem, image_reader(vlm) if vlm else None),
             *(model_tools(settings, llm) if llm is not None and settings.agent.model_tools else []),
         ]

@@ -11,7 +11,6 @@ from typing import Any
 from agent.answer import Citation, Passage
 from agent.intents import FieldFormat, vocabulary
 from agent.state import Evidence
-from tools.literature.tools import place
 from tools.model.tools import MODEL_TOOLS
 
 
@@ -196,17 +195,47 @@ def _named_reaction(e: Evidence, cite: Citer) -> str:
 
 
 def _literature(e: Evidence, cite: Citer) -> str:
-    """Short exact quotes, each cited as its own passage; the passages are data, only quoted."""
-    query = e.call.args.get("query", "")
+    """Short exact quotes, each cited as its own passage, grouped by document (the document of
+    the best passage first) with their pages; the passages are data, only quoted."""
     passages = e.data.get("passages", [])
+    if e.call.tool == "search_literature_by_structure":
+        what = {
+            "exact": "mentioning",
+            "substructure": "mentioning a compound containing",
+            "similar": "mentioning a compound similar to",
+        }[str(e.data.get("match", "exact"))]
+        about = e.call.label or str(e.data.get("query", ""))
+        head, empty = f"Passages {what} {about}:", f"No indexed passage {what} {about}"
+        other = "other passages also mention it"
+    else:
+        query = str(e.call.args.get("query", ""))
+        head, empty = (
+            f"From the literature on {query!r}:",
+            (f"No passage in the literature index matches {query!r}"),
+        )
+        other = "other passages share words with the question"
     if not passages:
-        return f"No passage in the literature index matches {query!r} {cite(e)}"
-    lines = [f"From the literature on {query!r}:"]
-    titles: dict[str, str] = {}
+        return f"{empty} {cite(e)}"
+    lines = [head]
+    by_doc: dict[str, list[int]] = {}
     for i, p in enumerate(passages):
-        lines.append(f'  {cite.passage(e, i)} "{p["quote"]}" ({place(p["doc_id"], p.get("page"))})')
-        titles.setdefault(p["doc_id"], p["title"])
-    lines.append("  Sources: " + "; ".join(f"{d}: {t}" for d, t in titles.items()))
+        by_doc.setdefault(str(p["doc_id"]), []).append(i)
+    for doc, numbers in by_doc.items():
+        lines.append(f"  {passages[numbers[0]]['title']} ({doc}):")
+        for i in numbers:
+            p = passages[i]
+            found = ""
+            if p.get("matched"):
+                found = (
+                    " ["
+                    + ", ".join(dict.fromkeys(f"{m['as_written']}" for m in p["matched"]))
+                    + "]"
+                )
+            page = f" (p. {p['page']})" if p.get("page") else ""
+            lines.append(f'    {cite.passage(e, i)} "{p["quote"]}"{page}{found}')
+    more = int(e.data.get("total", 0)) - len(passages)
+    if more > 0:
+        lines.append(f"  {more} {other}; ask for more passages to see them.")
     return "\n".join(lines)
 
 
@@ -222,6 +251,7 @@ _MULTI = {
     "apply_reaction": _reaction,
     "named_reaction": _named_reaction,
     "search_literature": _literature,
+    "search_literature_by_structure": _literature,
 }
 
 

@@ -97,7 +97,7 @@ def observations(evidence: list[Evidence]) -> tuple[list[str], list[Citation]]:
         if not e.ok:
             lines.append(f"(failed) {e.call.tool}: {e.error}")
             continue
-        if e.call.tool == "search_literature":
+        if e.call.tool in ("search_literature", "search_literature_by_structure"):
             passages = e.data.get("passages", [])
             numbers = [int(cite.passage(e, i).strip("[]")) for i in range(len(passages))]
             lines.append(passages_as_data(passages, numbers))

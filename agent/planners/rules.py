@@ -39,6 +39,15 @@ from tools.names.table import NameTable, Resolution, builtin_table
 OfflineNames = Callable[[list[str]], list[Resolution | None]]
 
 LITERATURE_PASSAGES = 5
+LITERATURE_TOOLS = ("search_literature", "search_literature_by_structure")
+# A literature question about where a molecule is written, rather than about a topic: "papers
+# that mention X", "which papers refer to X", "papers on compounds similar to X".
+_MENTIONING = re.compile(
+    r"\bmention\w*|\brefer\w*\s+to\b|\bsimilar\s+to\b|\bwhich\s+(?:papers|passages|"
+    r"studies|publications)\s+(?:use|name|discuss|report)\b",
+    re.IGNORECASE,
+)
+_CONTAINING = re.compile(r"\b(?:contain\w*|bearing|with\s+an?)\b|\bsubstructure\b", re.IGNORECASE)
 IMAGE_TOOL = "recognize_structure"
 NO_MOLECULE = (
     "I found no molecule in the question. Give a SMILES (e.g. CC(=O)Oc1ccccc1C(=O)O), "
@@ -237,7 +246,9 @@ class RulePlanner:
                 "Images were given, but no image-to-structure backend (OSRA or ChemVLM) is "
                 "configured, so they were not read."
             )
-        searching = any(c.tool == "search_literature" for c in calls.by_key.values())
+        searching = any(c.tool in LITERATURE_TOOLS for c in calls.by_key.values()) or any(
+            i.kind == "literature" for c in clauses for i, _ in c.intents
+        )
         if (
             not used
             and not searching
@@ -335,6 +346,41 @@ class RulePlanner:
             return Subject(m.text, None, failed=True)
         return Subject(m.text, str(hit.data["smiles"]), source=str(hit.data.get("source")))
 
+    def _literature_by_structure(
+        self, clause: Clause, resolved: dict[str, Evidence], calls: _Calls
+    ) -> bool:
+        """Plan a structure search of the papers when the literature clause asks where a molecule
+        (or a compound containing a group) is mentioned; False to search the topic instead."""
+        text = clause.text
+        smiles = [m for m in clause.mentions if m.kind == "smiles"]
+        if _CONTAINING.search(text):
+            pattern = (smiles[0].text, smiles[0].text) if smiles else find_group(clause, self.vocab)
+            groups = [m for m in clause.mentions if m.text.lower() in self.vocab.groups]
+            if pattern is None and groups:  # "containing a phenol": phenol is also a molecule
+                pattern = (groups[0].text, self.vocab.groups[groups[0].text.lower()])
+            if pattern is not None:
+                calls.add(
+                    "search_literature_by_structure",
+                    {"structure": pattern[1], "match": "substructure", "k": LITERATURE_PASSAGES},
+                    label=pattern[0],
+                    focus=("passages",),
+                )
+                return True
+        molecules = [m for m in clause.mentions if m.is_molecule]
+        if not molecules or not _MENTIONING.search(text):
+            return False
+        match = "similar" if re.search(r"\bsimilar\b", text, re.IGNORECASE) else "exact"
+        for m in molecules:
+            subject = self._subject(m, resolved, calls)
+            if subject.smiles:
+                calls.add(
+                    "search_literature_by_structure",
+                    {"structure": subject.smiles, "match": match, "k": LITERATURE_PASSAGES},
+                    label=m.text,
+                    focus=("passages",),
+                )
+        return True
+
     def _plan_clause(
         self,
         clause: Clause,
@@ -347,6 +393,8 @@ class RulePlanner:
         kinds = {i.kind: (i, hit) for i, hit in clause.intents}
         if "literature" in kinds:
             intent, hit = kinds["literature"]
+            if self._literature_by_structure(clause, resolved, calls):
+                return []
             calls.add(
                 intent.tool,
                 {"query": literature_query(clause.text, hit), "k": LITERATURE_PASSAGES},

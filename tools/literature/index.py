@@ -21,6 +21,7 @@ from tools.literature.chunking import Chunk, chunk_document
 from tools.literature.dense import DenseIndex
 from tools.literature.documents import Document, JsonlFields, Skipped, discover, read_file
 from tools.literature.embeddings import Embedder
+from tools.literature.entities import EntityFinder
 from tools.literature.fusion import reciprocal_rank_fusion
 from tools.literature.settings import LiteratureSettings
 from tools.literature.store import Store, StoredChunk
@@ -81,6 +82,8 @@ class IndexStats(_Model):
     dimension: int | None
     dense_index: str
     bytes_on_disk: int
+    passages_with_structures: int = 0
+    distinct_structures: int = 0
 
 
 class EmptyIndex(ToolInputError):
@@ -95,11 +98,13 @@ class LiteratureIndex:
         directory: Path,
         settings: LiteratureSettings | None = None,
         embedder: Embedder | None = None,
+        finder: EntityFinder | None = None,
     ) -> None:
         self.dir = directory
         self.settings = settings or LiteratureSettings()
         s = self.settings
         self.embedder = embedder or Embedder(s.embedding_model, s.device, s.batch_size)
+        self._finder = finder
         self.store = Store(directory / "index.sqlite")
         self._dense: DenseIndex | None = None
         self._dense_generation = -1  # the store generation `_dense` matches
@@ -113,6 +118,17 @@ class LiteratureIndex:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def finder(self) -> EntityFinder:
+        """What finds chemicals in passages and queries (the offline name sources by default)."""
+        if self._finder is None:
+            from tools.literature.entities import opsin_parser
+            from tools.names.opsin import Opsin
+            from tools.names.table import builtin_table
+
+            self._finder = EntityFinder(builtin_table(), systematic=opsin_parser(Opsin()))
+        return self._finder
 
     @property
     def dense_path(self) -> Path:
@@ -202,11 +218,21 @@ class LiteratureIndex:
                     self._flush(batch, report, progress)
             progress("file", 1)
         self._flush(batch, report, progress)
+        self._scan_old_passages()
         if report.documents_added or report.replaced:
             # Rebuilds if the index crossed the approximate threshold, then persists it.
             self.dense().save(self.dense_path, self.store.generation)
         report.seconds = round(time.perf_counter() - began, 3)
         return report
+
+    def _scan_old_passages(self, batch: int = 2000) -> None:
+        """Passages stored before structures were recorded are scanned once, without
+        re-embedding anything."""
+        if not self.settings.structures:
+            return
+        while rows := self.store.unscanned(batch):
+            found = self.finder.find_many([text for _, text in rows])
+            self.store.write_scanned([(cid, f) for (cid, _), f in zip(rows, found, strict=True)])
 
     def _chunk(self, doc: Document) -> list[Chunk]:
         s = self.settings
@@ -220,8 +246,11 @@ class LiteratureIndex:
         dense = self.dense()
         texts = [c.text for _, chunks in batch.docs for c in chunks]
         vectors = self.embedder.encode(texts, progress=lambda n: progress("chunks", n))
+        found = self.finder.find_many(texts) if self.settings.structures else None
         old_ids = self.store.chunk_ids(batch.replaces)
-        new_ids = self.store.write_documents(batch.docs, vectors, replace=batch.replaces)
+        new_ids = self.store.write_documents(
+            batch.docs, vectors, replace=batch.replaces, structures=found
+        )
         # The store is committed; bring the in-memory FAISS index to the same generation.
         dense.remove(old_ids)
         dense.add(np.asarray(new_ids, dtype=np.int64), vectors)
@@ -261,8 +290,13 @@ class LiteratureIndex:
                     [(int(i), float(s)) for s, i in zip(srow, irow, strict=True) if i >= 0]
                     for srow, irow in zip(scores, ids, strict=True)
                 ]
+            named = (
+                self.finder.find_many(list(queries))
+                if mode == "hybrid" and self.settings.structures
+                else [[] for _ in queries]
+            )
             results = []
-            for q, dense_hits in zip(queries, dense_ranked, strict=True):
+            for q, dense_hits, entities in zip(queries, dense_ranked, named, strict=True):
                 if mode == "dense":
                     ranked = dense_hits[:k]
                 else:
@@ -270,12 +304,21 @@ class LiteratureIndex:
                     if mode == "lexical":
                         ranked = lexical_hits[:k]
                     else:
+                        keys = list(dict.fromkeys(e.inchikey for e in entities))
+                        # Passages writing the query's molecules under any name or notation.
+                        chemical = self.store.chunks_mentioning(keys, depth)
                         ranked = reciprocal_rank_fusion(
-                            [[i for i, _ in dense_hits], [i for i, _ in lexical_hits]],
+                            [[i for i, _ in dense_hits], [i for i, _ in lexical_hits], chemical],
                             self.settings.rrf_k,
+                            (self.settings.dense_weight, 1.0, self.settings.structure_weight),
                         )[:k]
                 results.append(self._hits(ranked))
             return results
+
+    def hits_for(self, chunk_ids: Sequence[int]) -> list[Hit]:
+        """The passages with these ids (score 1), in the given order."""
+        with self._lock:
+            return self._hits([(i, 1.0) for i in chunk_ids])
 
     def _hits(self, ranked: list[tuple[int, float]]) -> list[Hit]:
         found: dict[int, StoredChunk] = self.store.chunks([i for i, _ in ranked])
@@ -299,6 +342,7 @@ class LiteratureIndex:
         dim = self.store.meta("dimension")
         size = sum(f.stat().st_size for f in self.dir.iterdir() if f.is_file())
         approx = chunks > self.settings.approximate_above
+        with_structures, structures = self.store.structure_counts()
         return IndexStats(
             path=str(self.dir),
             documents=docs,
@@ -307,6 +351,8 @@ class LiteratureIndex:
             dimension=int(dim) if dim else None,
             dense_index="IVF (approximate)" if approx else "exact inner product",
             bytes_on_disk=size,
+            passages_with_structures=with_structures,
+            distinct_structures=structures,
         )
 
 

@@ -44,6 +44,23 @@ class LiteratureSettings(BaseModel):
     )
     nprobe: int = Field(32, ge=1, description="IVF lists searched per query.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="Weight of the dense ranking against the lexical one (1) in the fusion.",
+    )
+    structures: bool = Field(
+        True,
+        description="Record the chemicals each passage mentions (names, CAS, SMILES, InChI) as "
+        "InChIKeys, so a query naming a molecule finds it under any name, and structure search.",
+    )
+    structure_weight: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="Weight, in the fusion, of the passages that mention the query's molecules.",
+    )
     candidates: int = Field(
         50, ge=1, description="Hits taken from each of dense and lexical before fusion."
     )

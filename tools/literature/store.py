@@ -18,6 +18,7 @@ import numpy as np
 from tools.base import ToolError
 from tools.literature.chunking import Chunk
 from tools.literature.documents import Document
+from tools.literature.entities import Entity
 from tools.literature.words import content_words
 
 SCHEMA_VERSION = "1"
@@ -47,6 +48,20 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, content='chunks', content_rowid='id', tokenize='porter unicode61'
+);
+-- The chemicals each passage writes (any name, CAS, SMILES, InChI) as InChIKeys, and which
+-- passages were scanned (an index built before this table is scanned on its next `add`).
+CREATE TABLE IF NOT EXISTS chunk_structures (
+    chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+    inchikey TEXT NOT NULL,
+    smiles TEXT,
+    surface TEXT NOT NULL,
+    kind TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunk_structures_key ON chunk_structures(inchikey);
+CREATE INDEX IF NOT EXISTS chunk_structures_chunk ON chunk_structures(chunk_id);
+CREATE TABLE IF NOT EXISTS structures_scanned (
+    chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE
 );
 """
 
@@ -138,8 +153,10 @@ class Store:
         docs: Sequence[tuple[Document, list[Chunk]]],
         vectors: np.ndarray,
         replace: Sequence[str] = (),
+        structures: Sequence[Sequence[Entity]] | None = None,
     ) -> list[int]:
-        """Replace `replace` and add `docs` with their chunks and vectors, all or nothing.
+        """Replace `replace` and add `docs` with their chunks, vectors and (when given, one list
+        per chunk) the chemicals they mention, all or nothing.
 
         Returns the new chunks' ids, in order; the ids of deleted chunks are never reused.
         """
@@ -175,9 +192,77 @@ class Store:
                         (chunk_id, c.text),
                     )
                     ids.append(chunk_id)
+                    if structures is not None:
+                        self._write_structures(chunk_id, structures[row])
                     row += 1
             self._set("generation", str(self.generation + 1))
         return ids
+
+    def _write_structures(self, chunk_id: int, found: Sequence[Entity]) -> None:
+        self.db.executemany(
+            "INSERT INTO chunk_structures VALUES (?, ?, ?, ?, ?)",
+            [(chunk_id, e.inchikey, e.smiles, e.text[:200], e.kind) for e in found],
+        )
+        self.db.execute("INSERT OR IGNORE INTO structures_scanned VALUES (?)", (chunk_id,))
+
+    def unscanned(self, limit: int) -> list[tuple[int, str]]:
+        """(id, text) of passages not yet scanned for chemicals (an index from before)."""
+        return [
+            (int(r[0]), str(r[1]))
+            for r in self.db.execute(
+                "SELECT id, text FROM chunks WHERE id NOT IN (SELECT chunk_id FROM "
+                "structures_scanned) ORDER BY id LIMIT ?",
+                (limit,),
+            ).fetchall()
+        ]
+
+    def write_scanned(self, rows: Sequence[tuple[int, Sequence[Entity]]]) -> None:
+        with self.transaction():
+            for chunk_id, found in rows:
+                self._write_structures(chunk_id, found)
+
+    def chunks_mentioning(self, inchikeys: Sequence[str], limit: int) -> list[int]:
+        """Passages that mention any of the structures, those naming more of them first."""
+        if not inchikeys:
+            return []
+        marks = ",".join("?" * len(inchikeys))
+        rows = self.db.execute(
+            f"SELECT chunk_id, COUNT(DISTINCT inchikey) AS n FROM chunk_structures "
+            f"WHERE inchikey IN ({marks}) GROUP BY chunk_id ORDER BY n DESC, chunk_id LIMIT ?",
+            [*inchikeys, limit],
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def structures(self) -> list[tuple[str, str]]:
+        """Every distinct (InChIKey, SMILES) the passages mention (keys written alone excluded)."""
+        return [
+            (str(r[0]), str(r[1]))
+            for r in self.db.execute(
+                "SELECT inchikey, MIN(smiles) FROM chunk_structures WHERE smiles IS NOT NULL "
+                "GROUP BY inchikey"
+            ).fetchall()
+        ]
+
+    def mentions(self, chunk_ids: Sequence[int]) -> dict[int, list[tuple[str, str, str | None]]]:
+        """For each passage, the (surface, InChIKey, SMILES) it mentions."""
+        out: dict[int, list[tuple[str, str, str | None]]] = {}
+        if not chunk_ids:
+            return out
+        marks = ",".join("?" * len(chunk_ids))
+        for cid, surface, key, smi in self.db.execute(
+            f"SELECT chunk_id, surface, inchikey, smiles FROM chunk_structures "
+            f"WHERE chunk_id IN ({marks})",
+            list(chunk_ids),
+        ):
+            out.setdefault(int(cid), []).append((str(surface), str(key), smi))
+        return out
+
+    def structure_counts(self) -> tuple[int, int]:
+        """(passages mentioning a structure, distinct structures)."""
+        row = self.db.execute(
+            "SELECT COUNT(DISTINCT chunk_id), COUNT(DISTINCT inchikey) FROM chunk_structures"
+        ).fetchone()
+        return int(row[0]), int(row[1])
 
     def _delete_document(self, doc_id: str) -> None:
         # An external-content FTS5 table forgets a row only when told its old text.
@@ -230,6 +315,16 @@ class Store:
             (match, k),
         ).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def lexical_count(self, query: str) -> int:
+        """How many passages share a content word with the query."""
+        match = fts_query(query)
+        if not match:
+            return 0
+        row = self.db.execute(
+            "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)
+        ).fetchone()
+        return int(row[0])
 
     def counts(self) -> tuple[int, int]:
         docs = self.db.execute("SELECT count(*) FROM documents").fetchone()[0]

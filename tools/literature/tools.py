@@ -11,11 +11,12 @@ import html
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from tools.base import Tool, ToolError, ToolResult, tool
+from tools.chem.mol import ChemLimits
 from tools.literature.chunking import sentence_spans
 from tools.literature.settings import LiteratureSettings
 from tools.literature.words import content_words
@@ -50,6 +51,35 @@ class SearchLiteratureArgs(BaseModel):
     k: int = Field(5, ge=1, le=20, description="Passages to return.")
 
 
+class StructureSearchArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    structure: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="SMILES of the molecule (exact, similar), or a SMARTS/SMILES pattern "
+        "(substructure), e.g. c[OH] for phenols.",
+    )
+    match: Literal["exact", "substructure", "similar"] = Field(
+        "exact",
+        description="exact: the same structure under any name; substructure: compounds "
+        "containing the pattern; similar: Tanimoto (Morgan r=2) at least `threshold`.",
+    )
+    threshold: float = Field(0.7, ge=0.1, le=1.0, description="Least Tanimoto for `similar`.")
+    k: int = Field(5, ge=1, le=20, description="Passages to return.")
+
+
+def quote_around(passage: str, surface: str, max_chars: int = 280) -> str:
+    """The sentence of the passage that writes `surface` (exact substring), else its first."""
+    at = passage.find(surface)
+    spans = sentence_spans(passage) or [(0, len(passage))]
+    a, b = next(((a, b) for a, b in spans if a <= at < b), spans[0])
+    if b - a > max_chars:
+        cut = passage.rfind(" ", a, a + max_chars)
+        b = cut if cut > a else a + max_chars
+    return passage[a:b].rstrip()
+
+
 class IndexHandle:
     """Opens the index on first search, so building the tool registry loads no model."""
 
@@ -79,7 +109,7 @@ class IndexHandle:
             index.close()
 
 
-def literature_tools(handle: IndexHandle) -> list[Tool]:
+def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> list[Tool]:
     @tool("search_literature", SearchLiteratureArgs)
     def search_literature(args: SearchLiteratureArgs) -> ToolResult:
         """Search the indexed papers and abstracts for passages about a topic (hybrid dense +
@@ -101,11 +131,60 @@ def literature_tools(handle: IndexHandle) -> list[Tool]:
         else:
             where = "; ".join(place(p["doc_id"], p.get("page")) for p in passages[:3])
             summary = f"{len(passages)} passages for {args.query!r}, best from {where}."
+        with index._lock:
+            sharing = index.store.lexical_count(args.query)
         return ToolResult(
-            summary=summary, data={"query": args.query, "mode": "hybrid", "passages": passages}
+            summary=summary,
+            data={
+                "query": args.query,
+                "mode": "hybrid",
+                "passages": passages,
+                "total": max(sharing, len(passages)),
+            },
         )
 
-    return [search_literature]
+    @tool("search_literature_by_structure", StructureSearchArgs)
+    def search_literature_by_structure(args: StructureSearchArgs) -> ToolResult:
+        """Find indexed passages that mention a molecule by structure, whatever name, CAS
+        number or notation they use: the exact structure, any compound containing a substructure
+        (SMARTS), or similar compounds (Tanimoto); each with its document, page and quote."""
+        from tools.literature.structures import search_by_structure
+
+        index = handle.get()
+        found, total = search_by_structure(
+            index, args.structure, args.match, args.threshold, args.k, limits
+        )
+        passages = [
+            {
+                **f.hit.model_dump(),
+                "quote": quote_around(f.hit.text, f.matched[0][0]),
+                "matched": [
+                    {"as_written": w, "smiles": smi, "score": sc} for w, smi, sc in f.matched
+                ],
+            }
+            for f in found
+        ]
+        what = {"exact": "mentioning", "substructure": "with a compound containing"}.get(
+            args.match, f"with a compound similar (Tanimoto >= {args.threshold:g}) to"
+        )
+        if not passages:
+            summary = f"No indexed passage {what} {args.structure}."
+        else:
+            where = "; ".join(place(p["doc_id"], p.get("page")) for p in passages[:3])
+            more = f" ({total - len(passages)} more matched)" if total > len(passages) else ""
+            summary = f"{len(passages)} passages {what} {args.structure}{more}, best from {where}."
+        return ToolResult(
+            summary=summary,
+            data={
+                "query": args.structure,
+                "match": args.match,
+                "mode": "structure",
+                "passages": passages,
+                "total": total,
+            },
+        )
+
+    return [search_literature, search_literature_by_structure]
 
 
 def place(doc_id: object, page: object) -> str:

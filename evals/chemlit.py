@@ -1,0 +1,94 @@
+"""ChemLit-QA as a passage-retrieval benchmark (the dataset's MANIFEST suggests it).
+
+Every passage of `chemlit_qa_neg_dataset.csv` (each row's `chunk` and its 5 `similar_chunks`,
+which are other passages of the same paper: hard negatives) is one document, deduplicated by
+exact text: 606 documents. A question is found at k when its own `chunk` is among the first k
+*documents* retrieved (passages of one document count once, at their best rank). With
+`distractors`, the 1,500 BC5CDR abstracts are indexed beside them, as a user's index holds many
+papers. Questions are split by a hash of their text into a half to tune on and a half to report.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+NEG_FILE = "chemlit_qa_neg_dataset.csv"
+
+
+@dataclass(frozen=True)
+class PassageQuestion:
+    question: str
+    gold: str  # doc id of the passage the question was written from
+    part: str  # "tune" or "report"
+
+
+def doc_id(text: str) -> str:
+    return "chemlit-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def part_of(question: str) -> str:
+    """A fixed half of the questions to tune on, the other half to report (by text hash)."""
+    return "tune" if hashlib.sha256(question.encode("utf-8")).digest()[0] % 2 == 0 else "report"
+
+
+def load(folder: Path) -> tuple[dict[str, str], list[PassageQuestion]]:
+    """Documents (id -> passage text) and the questions with their gold document."""
+    path = folder / NEG_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: give the chemlit_qa folder of the shared data")
+    docs: dict[str, str] = {}
+    questions = []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            passages = [row["chunk"], *ast.literal_eval(row["similar_chunks"])]
+            for text in passages:
+                docs.setdefault(doc_id(text), text)
+            q = row["Question"].strip()
+            questions.append(PassageQuestion(q, doc_id(row["chunk"]), part_of(q)))
+    return docs, questions
+
+
+def write_corpus(docs: dict[str, str], out: Path, distractors: Path | None = None) -> int:
+    """The documents as JSONL (`id`, `title`, `text`) for `chemagent index add`; with the BC5CDR
+    abstracts file as `distractors`, those too. Returns the number of documents written."""
+    n = 0
+    with out.open("w", encoding="utf-8") as fh:
+        for i, text in docs.items():
+            fh.write(json.dumps({"id": i, "title": "ChemLit-QA passage", "text": text}) + "\n")
+            n += 1
+        if distractors is not None:
+            for line in distractors.read_text(encoding="utf-8").splitlines():
+                rec = json.loads(line)
+                body = f"{rec['title']} {rec['abstract']}".strip()
+                fh.write(
+                    json.dumps({"id": f"pmid-{rec['pmid']}", "title": rec["title"], "text": body})
+                    + "\n"
+                )
+                n += 1
+    return n
+
+
+def document_ranking(hit_docs: Iterable[str]) -> list[str]:
+    """Documents in the order their first passage was retrieved."""
+    return list(dict.fromkeys(hit_docs))
+
+
+def gold_rank(gold: str, hit_docs: Iterable[str]) -> int | None:
+    """1-based rank of the gold document among the retrieved documents, or None."""
+    ranked = document_ranking(hit_docs)
+    return ranked.index(gold) + 1 if gold in ranked else None
+
+
+def recall_at(ranks: Sequence[int | None], k: int) -> float:
+    return sum(1 for r in ranks if r is not None and r <= k) / max(len(ranks), 1)
+
+
+def mrr(ranks: Sequence[int | None]) -> float:
+    """Mean reciprocal rank (0 for a question whose gold document was not retrieved)."""
+    return sum(1.0 / r for r in ranks if r) / max(len(ranks), 1)
