@@ -53,7 +53,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed-run osra
 	$(BIN)/chemagent setup
-	$(BIN)/chemagent index demo
+	$(BIN)/chemagent index demo --background
 	$(BIN)/chemagent chat
 
 # The HTTP API, the web chat (http://127.0.0.1:8000/) and MCP at /mcp, on the embedded defaults.

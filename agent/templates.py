@@ -214,8 +214,9 @@ def _literature(e: Evidence, cite: Citer) -> str:
             (f"No passage in the literature index matches {query!r}"),
         )
         other = "other passages share words with the question"
+    note = f"\n  Note: {e.data['note']}." if e.data.get("note") else ""
     if not passages:
-        return f"{empty} {cite(e)}"
+        return f"{empty} {cite(e)}{note}"
     lines = [head]
     by_doc: dict[str, list[int]] = {}
     for i, p in enumerate(passages):
@@ -235,8 +236,8 @@ def _literature(e: Evidence, cite: Citer) -> str:
             lines.append(f'    {cite.passage(e, i)} "{p["quote"]}"{page}{found}')
     more = int(e.data.get("total", 0)) - len(passages)
     if more > 0:
-        lines.append(f"  {more} {other}; ask for more passages to see them.")
-    return "\n".join(lines)
+        lines.append(f"  {more} {other} (not shown).")
+    return "\n".join(lines) + note
 
 
 def _model(e: Evidence, cite: Citer) -> str:

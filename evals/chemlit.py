@@ -26,6 +26,7 @@ class PassageQuestion:
     question: str
     gold: str  # doc id of the passage the question was written from
     part: str  # "tune" or "report"
+    passages: tuple[str, ...] = ()  # doc ids of its row: the gold passage and its negatives
 
 
 def doc_id(text: str) -> str:
@@ -50,7 +51,8 @@ def load(folder: Path) -> tuple[dict[str, str], list[PassageQuestion]]:
             for text in passages:
                 docs.setdefault(doc_id(text), text)
             q = row["Question"].strip()
-            questions.append(PassageQuestion(q, doc_id(row["chunk"]), part_of(q)))
+            ids = tuple(doc_id(t) for t in passages)
+            questions.append(PassageQuestion(q, doc_id(row["chunk"]), part_of(q), ids))
     return docs, questions
 
 

@@ -144,6 +144,48 @@ class LiteratureSystem(_Base):
         self.index.close()
 
 
+class ChemLitSystem(_Base):
+    """Hybrid search over an index of the task's own passages (built in prepare, in a folder of
+    the data home), answering with the documents of the top passages, best first."""
+
+    name = "tool:search_literature"
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.index: Any = None
+
+    def prepare(self, examples: list[Example]) -> None:
+        import hashlib
+
+        from tools.literature.documents import JsonlFields
+        from tools.literature.index import LiteratureIndex
+
+        docs: dict[str, str] = {}
+        for ex in examples:
+            docs.update(ex.reference["passages"])
+        digest = hashlib.sha256("".join(sorted(docs)).encode()).hexdigest()[:12]
+        folder = self.settings.home / "eval-indexes" / f"chemlit-qa-{digest}"
+        folder.mkdir(parents=True, exist_ok=True)
+        corpus = folder / "corpus.jsonl"
+        corpus.write_text(
+            "".join(
+                json.dumps({"id": d, "title": "ChemLit-QA passage", "text": t}) + "\n"
+                for d, t in docs.items()
+            ),
+            encoding="utf-8",
+        )
+        self.index = LiteratureIndex(folder, self.settings.literature)
+        self.index.add([corpus], JsonlFields(id="id", title="title", text="text"))
+
+    def predict(self, example: Example) -> str:
+        hits = self.index.search_many([example.input or ""], k=30)[0]
+        return json.dumps(list(dict.fromkeys(h.doc_id for h in hits))[:10])
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
+
+
 class ModelSystem(_Base):
     """The task's own dialogue, sent to a chat model (greedy, as the authors evaluated)."""
 
@@ -246,22 +288,23 @@ def get_system(spec: str, task: Task, settings: Any) -> System:
             return PredictorSystem(settings, task.name.removeprefix("property-"))
         if arg == "search_literature" and task.name == "literature-recall":
             return LiteratureSystem(settings)
+        if arg == "search_literature" and task.name == "chemlit-qa":
+            return ChemLitSystem(settings)
         if arg == "predict" and task.name.startswith("moleculenet-"):
             return PredictorSystem(settings, task.name.removeprefix("moleculenet-"), True)
         raise SystemError_(
             f"{spec} does not apply to {task.name}; tool systems: tool:osra (ocsr-*), "
             "tool:rdkit (smiles-to-formula), tool:opsin (iupac-to-*), "
-            "tool:predict (property-*, moleculenet-*), tool:search_literature (literature-recall)"
+            "tool:predict (property-*, moleculenet-*), tool:search_literature (literature-recall, "
+            "chemlit-qa)"
         )
     if kind in ("model", "agent") and task.name.startswith("moleculenet-"):
         raise SystemError_(
             f"{task.name} scores probabilities for every task (tool:predict); for a language "
             f"model or the agent use property-{task.name.removeprefix('moleculenet-')}"
         )
-    if kind in ("model", "agent") and task.name == "literature-recall":
-        raise SystemError_(
-            "literature-recall scores retrieved passages: use tool:search_literature"
-        )
+    if kind in ("model", "agent") and task.name in ("literature-recall", "chemlit-qa"):
+        raise SystemError_(f"{task.name} scores retrieved passages: use tool:search_literature")
     if kind == "model":
         from models.backends import load_chat_model
         from models.presets import presets

@@ -23,6 +23,7 @@ FOLDERS = {
     "pubmedqa": "eval/pubmedqa",
     "llmbench": "eval/chemllmbench/data",
     "literature": "literature/chemrxivquest",
+    "chemlit": "literature/chemlit_qa",
 }
 
 

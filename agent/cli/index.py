@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -47,7 +48,12 @@ def _open(index_dir: Path | None, config: Path | None, must_exist: bool) -> Lite
         fail(f"cannot use the index folder {folder}: {exc}")
 
 
-def _ingest(index: LiteratureIndex, paths: list[Path], fields: Any) -> IngestReport:
+def _ingest(
+    index: LiteratureIndex,
+    paths: list[Path],
+    fields: Any,
+    on_commit: Callable[[], None] | None = None,
+) -> IngestReport:
     from tools.base import ToolError
     from tools.literature.store import IndexMismatch
 
@@ -70,6 +76,8 @@ def _ingest(index: LiteratureIndex, paths: list[Path], fields: Any) -> IngestRep
             else:
                 counts["docs" if event == "documents" else "chunks"] += n
                 bar.update(task, docs=counts["docs"], chunks=counts["chunks"])
+                if event == "documents" and on_commit is not None:
+                    on_commit()
 
         try:
             return index.add(paths, fields, progress)
@@ -209,8 +217,25 @@ def stats(
 
 
 def default_demo_data() -> Path:
-    """The shared literature data beside a source checkout."""
-    return Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "literature"
+    """The shared literature data beside a source checkout (agent/cli/ -> the checkout's
+    parent folder)."""
+    return Path(__file__).resolve().parents[3] / "shared" / "data" / "literature"
+
+
+def demo_sources(root: Path) -> list[Path]:
+    return [root / "bc5cdr" / "bc5cdr_docs.jsonl", root / "chemrxivquest" / "full-text"]
+
+
+def expected_documents(sources: list[Path]) -> int:
+    """How many documents the demo corpus holds (JSONL lines, files), counted without reading
+    the documents."""
+    n = 0
+    for p in sources:
+        if p.is_file():
+            n += sum(1 for line in p.read_bytes().splitlines() if line.strip())
+        elif p.is_dir():
+            n += sum(1 for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+    return n
 
 
 @index_app.command("demo")
@@ -218,27 +243,95 @@ def demo(
     data: Annotated[
         Path | None, typer.Option("--data", help="Folder with bc5cdr/ and chemrxivquest/.")
     ] = None,
+    background: Annotated[
+        bool,
+        typer.Option(
+            "--background",
+            help="Build in a separate process and return at once (make run); a literature "
+            "question meanwhile says how far it is. Resumes an interrupted build.",
+        ),
+    ] = False,
     index_dir: IndexOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Index the demo corpus (1,500 PubMed abstracts + 153 ChemRxiv papers) once; cached after."""
+    from tools.literature.build import in_progress, write_status
     from tools.literature.documents import JsonlFields
 
     root = data or default_demo_data()
-    sources = [root / "bc5cdr" / "bc5cdr_docs.jsonl", root / "chemrxivquest" / "full-text"]
+    sources = demo_sources(root)
     if not all(p.exists() for p in sources):
         err.print(
             f"[yellow]demo corpus not found under {escape(str(root))}[/]; skipping the demo "
             "index (give --data, or index your own papers with `chemagent index add`)"
         )
         return
+    expected = expected_documents(sources)
+    if background:
+        _start_background(root, index_dir, config, expected)
+        return
     with _open(index_dir, config, must_exist=False) as index:
+        if (running := in_progress(index.dir)) is not None:
+            fail(f"the demo index is being built by process {running.pid}; wait for it")
         docs, _ = index.store.counts()
         if docs == 0:
             err.print("building the demo literature index (once; about 12 minutes on 2 cores)")
-        report = _ingest(index, sources, JsonlFields(id="pmid", title="title", text="abstract"))
+        write_status(index.dir, docs, expected)
+        report = _ingest(
+            index,
+            sources,
+            JsonlFields(id="pmid", title="title", text="abstract"),
+            on_commit=lambda: write_status(index.dir, index.store.counts()[0], expected),
+        )
         st = index.stats()
+        write_status(index.dir, st.documents, expected, done=True)
     out.print(
         f"literature     {st.documents} documents, {st.chunks} chunks in {st.path} "
         f"(+{report.documents_added} now)"
+    )
+
+
+def _start_background(
+    root: Path, index_dir: Path | None, config: Path | None, expected: int
+) -> None:
+    """Start (or find) the background build and say so; the build itself is `index demo`."""
+    import os
+    import subprocess
+
+    from agent.settings import ConfigFileError, get_settings
+    from tools.literature.build import in_progress, read_status
+
+    try:
+        folder = index_dir or get_settings(config_file=config).literature_dir
+    except (ConfigFileError, ValueError) as exc:
+        fail(str(exc))
+    status = read_status(folder)
+    if status is not None and status.state == "done" and status.documents >= expected:
+        out.print(f"literature     demo index ready ({status.documents} documents in {folder})")
+        return
+    if (running := in_progress(folder)) is not None:
+        out.print(
+            f"literature     demo index building in the background: {running.documents} of "
+            f"{expected} documents (process {running.pid})"
+        )
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, "-m", "agent", "index", "demo", "--data", str(root)]
+    args += ["--index", str(folder)]
+    if config is not None:
+        args += ["--config", str(config)]
+    with (folder / "build.log").open("ab") as log:
+        subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # outlives the chat that started it; Ctrl-C there leaves it
+            env={**os.environ, "COLUMNS": "120"},
+        )
+    done = status.documents if status is not None else 0
+    out.print(
+        f"literature     building the demo index in the background ({done} of {expected} "
+        f"documents so far; log {folder / 'build.log'}); literature questions meanwhile say "
+        "how far it is"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from evals.tasks.base import Task
 from evals.tasks.chemdfm import chemdfm_tasks
 from evals.tasks.chemllmbench import llmbench_tasks
-from evals.tasks.literature import LiteratureRecallTask
+from evals.tasks.literature import ChemLitQATask, LiteratureRecallTask
 from evals.tasks.moleculenet import MoleculeNetTask
 from evals.tasks.ocsr import OCSRTask
 from evals.tasks.pubmedqa import PubMedQATask
@@ -25,6 +25,7 @@ def all_tasks() -> dict[str, Task]:
         SciEvalTask(),
         PubMedQATask(),
         LiteratureRecallTask(),
+        ChemLitQATask(),
     ]
     tasks.update((t.name, t) for t in more)
     return tasks

@@ -60,3 +60,50 @@ class LiteratureRecallTask:
                 else None
             )
         return {f"recall@{k}": recall_at(ranks, k) for k in (1, 5, K)}
+
+
+class ChemLitQATask:
+    """ChemLit-QA passage retrieval (evals/chemlit.py): each question's own passage among the
+    other passages of its paper (and, with the BC5CDR abstracts, many other papers)."""
+
+    name: str = "chemlit-qa"
+    description: str = (
+        "ChemLit-QA (139): gold-passage recall@1/5/10 and MRR among same-paper hard negatives "
+        "(tool:search_literature)"
+    )
+    output: Output = "text"
+
+    def examples(self, data_dir: Path | None = None) -> list[Example]:
+        from evals.chemlit import load
+
+        folder = Path(data_dir) if data_dir else shared_data() / "literature" / "chemlit_qa"
+        docs, questions = load(folder)
+        return [
+            Example(
+                id=f"{self.name}-{i}",
+                messages=[{"role": "user", "content": q.question}],
+                input=q.question,
+                # The passages of the question's row go with it, so a slice indexes only them.
+                reference={
+                    "gold": q.gold,
+                    "part": q.part,
+                    "passages": {d: docs[d] for d in q.passages},
+                },
+            )
+            for i, q in enumerate(questions)
+        ]
+
+    def score(self, prediction: str, example: Example) -> dict[str, float]:
+        from evals.chemlit import gold_rank
+
+        rank = gold_rank(example.reference["gold"], json.loads(prediction or "[]"))
+        out = {f"recall@{k}": float(rank is not None and rank <= k) for k in (1, 5, K)}
+        out["rr"] = 1.0 / rank if rank else 0.0
+        return out
+
+    def summarize(self, records: list[dict[str, Any]]) -> dict[str, float]:
+        n = max(len(records), 1)
+        keys = (*(f"recall@{k}" for k in (1, 5, K)), "rr")
+        out = {k: sum(r.get("scores", {}).get(k, 0.0) for r in records) / n for k in keys}
+        out["mrr"] = out.pop("rr")
+        return out

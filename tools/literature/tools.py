@@ -90,17 +90,31 @@ class IndexHandle:
         self._lock = threading.Lock()
 
     def get(self) -> LiteratureIndex:
+        from tools.literature.build import in_progress
         from tools.literature.index import LiteratureIndex
 
         with self._lock:
             if self._index is None:
                 if not (self.dir / "index.sqlite").is_file():
+                    if (status := in_progress(self.dir)) is not None:
+                        raise ToolError(
+                            f"the literature index is being built in the background "
+                            f"({status.documents:,} of {status.expected:,} documents so far); "
+                            "ask again in a minute"
+                        )
                     raise ToolError(
                         f"no literature index at {self.dir}; add papers with "
                         "`chemagent index add PATH...` (`make run` builds a demo index)"
                     )
                 self._index = LiteratureIndex(self.dir, self.settings)
             return self._index
+
+    def note(self) -> str | None:
+        """Said with every result while a background build is still adding documents."""
+        from tools.literature.build import in_progress, progress_note
+
+        status = in_progress(self.dir)
+        return progress_note(status) if status is not None else None
 
     def close(self) -> None:
         with self._lock:
@@ -133,15 +147,15 @@ def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> l
             summary = f"{len(passages)} passages for {args.query!r}, best from {where}."
         with index._lock:
             sharing = index.store.lexical_count(args.query)
-        return ToolResult(
-            summary=summary,
-            data={
-                "query": args.query,
-                "mode": "hybrid",
-                "passages": passages,
-                "total": max(sharing, len(passages)),
-            },
-        )
+        data = {
+            "query": args.query,
+            "mode": "hybrid",
+            "passages": passages,
+            "total": max(sharing, len(passages)),
+        }
+        if note := handle.note():
+            data["note"], summary = note, f"{summary} Note: {note}."
+        return ToolResult(summary=summary, data=data)
 
     @tool("search_literature_by_structure", StructureSearchArgs)
     def search_literature_by_structure(args: StructureSearchArgs) -> ToolResult:
@@ -173,16 +187,16 @@ def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> l
             where = "; ".join(place(p["doc_id"], p.get("page")) for p in passages[:3])
             more = f" ({total - len(passages)} more matched)" if total > len(passages) else ""
             summary = f"{len(passages)} passages {what} {args.structure}{more}, best from {where}."
-        return ToolResult(
-            summary=summary,
-            data={
-                "query": args.structure,
-                "match": args.match,
-                "mode": "structure",
-                "passages": passages,
-                "total": total,
-            },
-        )
+        data = {
+            "query": args.structure,
+            "match": args.match,
+            "mode": "structure",
+            "passages": passages,
+            "total": total,
+        }
+        if note := handle.note():
+            data["note"], summary = note, f"{summary} Note: {note}."
+        return ToolResult(summary=summary, data=data)
 
     return [search_literature, search_literature_by_structure]
 
