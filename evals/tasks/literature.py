@@ -96,7 +96,12 @@ class ChemLitQATask:
     def score(self, prediction: str, example: Example) -> dict[str, float]:
         from evals.chemlit import gold_rank
 
-        rank = gold_rank(example.reference["gold"], json.loads(prediction or "[]"))
+        try:
+            docs = json.loads(prediction or "[]")
+        except json.JSONDecodeError:
+            docs = []  # not a ranking (e.g. a language model's text): nothing retrieved
+        ranked = [str(d) for d in docs] if isinstance(docs, list) else []
+        rank = gold_rank(example.reference["gold"], ranked)
         out = {f"recall@{k}": float(rank is not None and rank <= k) for k in (1, 5, K)}
         out["rr"] = 1.0 / rank if rank else 0.0
         return out
