@@ -234,7 +234,7 @@ def _literature(e: Evidence, cite: Citer) -> str:
                 )
             page = f" (p. {p['page']})" if p.get("page") else ""
             lines.append(f'    {cite.passage(e, i)} "{p["quote"]}"{page}{found}')
-    more = int(e.data.get("total", 0)) - len(passages)
+    more = int(e.data.get("not_shown", 0))  # a number the tool reported, as every number shown
     if more > 0:
         lines.append(f"  {more} {other} (not shown).")
     return "\n".join(lines) + note

@@ -152,6 +152,7 @@ def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> l
             "mode": "hybrid",
             "passages": passages,
             "total": max(sharing, len(passages)),
+            "not_shown": max(sharing - len(passages), 0),
         }
         if note := handle.note():
             data["note"], summary = note, f"{summary} Note: {note}."
@@ -193,6 +194,7 @@ def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> l
             "mode": "structure",
             "passages": passages,
             "total": total,
+            "not_shown": max(total - len(passages), 0),
         }
         if note := handle.note():
             data["note"], summary = note, f"{summary} Note: {note}."
