@@ -4,7 +4,9 @@ chosen on the tuning half of the questions and reported on the other half.
 
     python benchmarks/retrieval_recall.py [--data ../shared/data/literature] [--cache DIR]
 
-Indexes are built once per chunking under --cache (about a minute each on 2 cores) and reused.
+Indexes are built once per chunking under --cache (minutes each on 2 cores) and reused. Each
+question's dense, lexical and structure rankings are computed once per index; the fusion
+variants are then scored on those rankings, exactly as `LiteratureIndex.search` fuses them.
 ChemRxivQuest's "right paper" measure is benchmarks/retrieval_recall_chemrxivquest.py.
 """
 
@@ -22,51 +24,83 @@ sys.path.insert(0, str(ROOT))
 
 from evals.chemlit import gold_rank, load, mrr, recall_at, write_corpus  # noqa: E402
 from tools.literature.documents import JsonlFields  # noqa: E402
-from tools.literature.index import MODES, LiteratureIndex  # noqa: E402
+from tools.literature.fusion import reciprocal_rank_fusion  # noqa: E402
+from tools.literature.index import LiteratureIndex  # noqa: E402
 from tools.literature.settings import LiteratureSettings  # noqa: E402
 
+DEPTH = 100
 
-def build(data: Path, cache: Path, chunk: tuple[int, int], distractors: bool) -> Path:
+
+def build(data: Path, cache: Path, chunk: tuple[int, int], distractors: bool) -> LiteratureIndex:
     docs, _ = load(data / "chemlit_qa")
     folder = cache / f"chemlit-{chunk[0]}-{chunk[1]}-{'bc5cdr' if distractors else 'alone'}"
     corpus = cache / f"corpus-{'bc5cdr' if distractors else 'alone'}.jsonl"
     cache.mkdir(parents=True, exist_ok=True)
     write_corpus(docs, corpus, data / "bc5cdr" / "bc5cdr_docs.jsonl" if distractors else None)
-    settings = LiteratureSettings(chunk_tokens=chunk[0], chunk_overlap=chunk[1])
-    with LiteratureIndex(folder, settings) as index:
-        began = time.perf_counter()
-        report = index.add([corpus], JsonlFields(id="id", title="title", text="text"))
-        if report.documents_added:
-            print(
-                f"  indexed {folder.name}: {index.stats().chunks} chunks in {time.perf_counter() - began:.0f} s"
-            )
-    return folder
+    index = LiteratureIndex(
+        folder, LiteratureSettings(chunk_tokens=chunk[0], chunk_overlap=chunk[1])
+    )
+    began = time.perf_counter()
+    report = index.add([corpus], JsonlFields(id="id", title="title", text="text"))
+    if report.documents_added:
+        print(
+            f"  indexed {folder.name}: {index.stats().chunks} chunks in {time.perf_counter() - began:.0f} s"
+        )
+    return index
 
 
-def measure(folder: Path, questions: list[Any], mode: str, **knobs: Any) -> dict[str, float]:
-    settings = LiteratureSettings(**knobs)
-    with LiteratureIndex(folder, settings) as index:
-        index.search("warm up", k=1, mode="hybrid")
-        began = time.perf_counter()
-        results = index.search_many([q.question for q in questions], k=30, mode=mode)  # type: ignore[arg-type]
-        ms = 1000 * (time.perf_counter() - began) / len(questions)
+def rankings(
+    index: LiteratureIndex, questions: list[Any]
+) -> tuple[list[dict[str, list[int]]], float, float]:
+    """Per question the dense, lexical and structure rankings (chunk ids), and ms per query for
+    dense and for lexical retrieval."""
+    queries = [q.question for q in questions]
+    began = time.perf_counter()
+    vectors = index.embedder.encode(queries)
+    _, ids = index.dense().search(vectors, DEPTH)
+    dense_ms = 1000 * (time.perf_counter() - began) / len(queries)
+    began = time.perf_counter()
+    lexical = [[i for i, _ in index.store.lexical(q, DEPTH)] for q in queries]
+    lexical_ms = 1000 * (time.perf_counter() - began) / len(queries)
+    named = index.finder.find_many(queries)
+    out = []
+    for row, lex, ents in zip(ids, lexical, named, strict=True):
+        keys = list(dict.fromkeys(e.inchikey for e in ents))
+        out.append(
+            {
+                "dense": [int(i) for i in row if i >= 0],
+                "lexical": lex,
+                "structure": index.store.chunks_mentioning(keys, DEPTH),
+            }
+        )
+    return out, dense_ms, lexical_ms
+
+
+def score(
+    index: LiteratureIndex, questions: list[Any], ranked: list[list[int]]
+) -> dict[str, float]:
+    doc_of = dict(index.store.db.execute("SELECT id, doc_id FROM chunks").fetchall())
     ranks = [
-        gold_rank(q.gold, [h.doc_id for h in hits])
-        for q, hits in zip(questions, results, strict=True)
+        gold_rank(q.gold, [doc_of[i] for i in r]) for q, r in zip(questions, ranked, strict=True)
     ]
     return {
         "r@1": recall_at(ranks, 1),
         "r@5": recall_at(ranks, 5),
         "r@10": recall_at(ranks, 10),
         "mrr": mrr(ranks),
-        "ms": ms,
     }
 
 
-def row(name: str, m: dict[str, float]) -> str:
+def fuse(rk: dict[str, list[int]], k: int, weight: float, cand: int, structure: float) -> list[int]:
+    lists = [rk["dense"][:cand], rk["lexical"][:cand], rk["structure"][:cand]]
+    return [i for i, _ in reciprocal_rank_fusion(lists, k, (weight, 1.0, structure))[:30]]
+
+
+def row(name: str, m: dict[str, float], ms: float | None = None) -> str:
+    t = f"  ({ms:.1f} ms/query)" if ms is not None else ""
     return (
-        f"  {name:44s} R@1 {m['r@1']:.3f}  R@5 {m['r@5']:.3f}  R@10 {m['r@10']:.3f}  "
-        f"MRR {m['mrr']:.3f}  ({m['ms']:.1f} ms/query)"
+        f"  {name:46s} R@1 {m['r@1']:.3f}  R@5 {m['r@5']:.3f}  R@10 {m['r@10']:.3f}  "
+        f"MRR {m['mrr']:.3f}{t}"
     )
 
 
@@ -76,47 +110,65 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache/chemagent-bench/chemlit")
     args = ap.parse_args()
     _, questions = load(args.data / "chemlit_qa")
-    tune = [q for q in questions if q.part == "tune"]
-    report = [q for q in questions if q.part == "report"]
+    tune = [i for i, q in enumerate(questions) if q.part == "tune"]
+    report = [i for i, q in enumerate(questions) if q.part == "report"]
     print(f"ChemLit-QA: {len(questions)} questions ({len(tune)} tune, {len(report)} report)")
+    d = LiteratureSettings()
+    base = (d.chunk_tokens, d.chunk_overlap)
+    default_knobs = (d.rrf_k, d.dense_weight, d.candidates, d.structure_weight)
 
-    defaults = LiteratureSettings()
-    base_chunk = (defaults.chunk_tokens, defaults.chunk_overlap)
-    print("defaults, all questions:")
+    print("current defaults, all 139 questions:")
     for distractors in (False, True):
-        folder = build(args.data, args.cache, base_chunk, distractors)
         label = "with 1,500 BC5CDR distractors" if distractors else "606 passages alone"
-        for mode in MODES:
-            print(row(f"{mode} ({label})", measure(folder, questions, mode)))
-
-    print("variants (with distractors), chosen on the tuning half:")
-    tried: list[tuple[str, dict[str, Any], tuple[int, int], dict[str, float]]] = []
-    for chunk in ((128, 32), base_chunk, (256, 64)):
-        folder = build(args.data, args.cache, chunk, True)
-        for rrf_k, weight, cand in itertools.product((10, 60), (0.5, 1.0, 2.0), (20, 50, 100)):
-            knobs = {"rrf_k": rrf_k, "dense_weight": weight, "candidates": cand}
-            m = measure(folder, tune, "hybrid", **knobs)
-            name = f"chunk {chunk[0]}/{chunk[1]} k={rrf_k} w={weight} cand={cand}"
-            tried.append((name, knobs, chunk, m))
-        for mode in ("dense", "lexical"):
-            tried.append(
-                (
-                    f"chunk {chunk[0]}/{chunk[1]} {mode}",
-                    {"mode": mode},
-                    chunk,
-                    measure(folder, tune, mode),
+        with build(args.data, args.cache, base, distractors) as index:
+            rk, dense_ms, lexical_ms = rankings(index, questions)
+            print(
+                row(f"dense ({label})", score(index, questions, [r["dense"] for r in rk]), dense_ms)
+            )
+            print(
+                row(
+                    f"lexical ({label})",
+                    score(index, questions, [r["lexical"] for r in rk]),
+                    lexical_ms,
                 )
             )
-    tried.sort(key=lambda t: (-t[3]["r@1"], -t[3]["mrr"]))
-    for name, _, _, m in tried[:8]:
-        print(row(name + " [tune]", m))
-    name, knobs, chunk, _ = tried[0]
-    folder = build(args.data, args.cache, chunk, True)
-    mode = knobs.pop("mode", "hybrid")
-    print("best on the tuning half, then the report half (never used to choose):")
-    print(row(name + " [report]", measure(folder, report, mode, **knobs)))
-    base = build(args.data, args.cache, base_chunk, True)
-    print(row("defaults hybrid [report]", measure(base, report, "hybrid")))
+            hybrid = [fuse(r, *default_knobs) for r in rk]
+            print(row(f"hybrid ({label})", score(index, questions, hybrid), dense_ms + lexical_ms))
+
+    print("variants with distractors, scored on the tuning half (best 8 of all tried):")
+    tried: list[tuple[tuple[float, float], str, dict[str, float], dict[str, float]]] = []
+    for chunk in ((128, 32), (200, 40), (256, 64)):
+        with build(args.data, args.cache, chunk, True) as index:
+            rk, _, _ = rankings(index, questions)
+            sub = lambda ids, ranked: ([questions[i] for i in ids], [ranked[i] for i in ids])  # noqa: E731
+            options: list[tuple[str, list[list[int]]]] = [
+                (f"chunk {chunk[0]}/{chunk[1]} lexical", [r["lexical"] for r in rk]),
+                (f"chunk {chunk[0]}/{chunk[1]} dense", [r["dense"] for r in rk]),
+            ]
+            for k, w, cand, sw in itertools.product(
+                (10, 30, 60), (0.0, 0.25, 0.5, 1.0), (20, 50, 100), (0.0, 1.0)
+            ):
+                options.append(
+                    (f"chunk {chunk[0]}/{chunk[1]} k={k} dense w={w} cand={cand} struct w={sw}",
+                     [fuse(r, k, w, cand, sw) for r in rk])
+                )  # fmt: skip
+            for name, ranked in options:
+                t = score(index, *sub(tune, ranked))
+                rep = score(index, *sub(report, ranked))
+                tried.append(((t["r@1"], t["mrr"]), name, t, rep))
+    tried.sort(key=lambda x: x[0], reverse=True)
+    for _, name, t, _ in tried[:8]:
+        print(row(name + " [tune]", t))
+    _, name, _, rep = tried[0]
+    print("the best on the tuning half, scored once on the report half:")
+    print(row(name + " [report]", rep))
+    default_name = f"chunk {base[0]}/{base[1]} k={d.rrf_k} dense w={d.dense_weight} cand={d.candidates} struct w={d.structure_weight}"
+    for _, n, t, r in tried:
+        if n == default_name:
+            print(row("current defaults [tune]", t))
+            print(row("current defaults [report]", r))
+        if n == "chunk 200/40 k=60 dense w=1.0 cand=50 struct w=0.0":
+            print(row("the defaults before (200/40, k=60, equal weights) [report]", r))
 
 
 if __name__ == "__main__":
