@@ -206,7 +206,11 @@ def _literature(e: Evidence, cite: Citer) -> str:
         }[str(e.data.get("match", "exact"))]
         about = e.call.label or str(e.data.get("query", ""))
         head, empty = f"Passages {what} {about}:", f"No indexed passage {what} {about}"
-        other = "other passages also mention it"
+        other = (
+            "other passages also mention it"
+            if e.data.get("match", "exact") == "exact"
+            else "other passages also mention such a compound"
+        )
     else:
         query = str(e.call.args.get("query", ""))
         head, empty = (

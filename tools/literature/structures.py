@@ -82,10 +82,12 @@ def search_by_structure(
     chunk_ids = index.store.chunks_mentioning(list(keys), 100_000)
     mentions = index.store.mentions(chunk_ids)
 
-    def best(cid: int) -> float:
-        return max((keys.get(key, 0.0) for _, key, _ in mentions.get(cid, [])), default=0.0)
+    def rank(cid: int) -> tuple[float, int, int]:
+        """Best score first, then passages naming more of the matching compounds."""
+        found = {key for _, key, _ in mentions.get(cid, []) if key in keys}
+        return (-max((keys[k] for k in found), default=0.0), -len(found), cid)
 
-    ordered = sorted(chunk_ids, key=lambda cid: (-best(cid), cid))
+    ordered = sorted(chunk_ids, key=rank)
     top = ordered[:k]
     hits = {h.chunk_id: h for h in index.hits_for(top)}
     out = []
