@@ -207,17 +207,17 @@ def test_background_demo_build_killed_and_resumed(chemagent_home, tmp_path, monk
     data = tmp_path / "demo"
     (data / "bc5cdr").mkdir(parents=True)
     (data / "chemrxivquest" / "full-text").mkdir(parents=True)
-    lines = (shared_data() / "literature/bc5cdr/bc5cdr_docs.jsonl").read_text().splitlines()[:200]
+    lines = (shared_data() / "literature/bc5cdr/bc5cdr_docs.jsonl").read_text().splitlines()[:100]
     (data / "bc5cdr" / "bc5cdr_docs.jsonl").write_text("\n".join(lines) + "\n")
     index = chemagent_home / "literature"
-    monkeypatch.setenv("CHEMAGENT_LITERATURE__COMMIT_CHUNKS", "16")  # commits often
+    monkeypatch.setenv("CHEMAGENT_LITERATURE__COMMIT_CHUNKS", "8")  # commits often
     monkeypatch.setenv("CHEMAGENT_AGENT__TOOL_TIMEOUT_S", "300")  # two processes embed at once
     monkeypatch.setenv("CHEMAGENT_AGENT__TIME_BUDGET_S", "600")
 
     started = run_cli("index", "demo", "--background", "--data", str(data), env_home=chemagent_home)
     assert started.returncode == 0 and "in the background" in started.stdout
     deadline = time.time() + 120
-    while (s := read_status(index)) is None or s.documents < 20:
+    while (s := read_status(index)) is None or s.documents < 12:
         assert time.time() < deadline, s
         time.sleep(0.2)
     os.kill(s.pid, signal.SIGKILL)
@@ -243,6 +243,6 @@ def test_background_demo_build_killed_and_resumed(chemagent_home, tmp_path, monk
     with LiteratureIndex(index, LiteratureSettings()) as idx:
         docs, chunks = idx.store.counts()
         per_doc = idx.store.db.execute("SELECT SUM(chunks) FROM documents").fetchone()[0]
-    assert docs == 200 == s.documents and chunks == per_doc  # each document once, whole
+    assert docs == 100 == s.documents and chunks == per_doc  # each document once, whole
     ready = run_cli("index", "demo", "--background", "--data", str(data), env_home=chemagent_home)
-    assert "ready (200 documents" in ready.stdout
+    assert "ready (100 documents" in ready.stdout
