@@ -8,14 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from agent.server import chat_completions, errors, rest
-from agent.server.context import ServerContext, build_context
+from agent.server.context import build_context
 from agent.server.mcp import build_mcp
 from agent.server.security import Guard
 
@@ -81,11 +81,6 @@ def create_app(assistant: Assistant, settings: Settings, *, run_jobs: bool = Tru
 
 
 def _version() -> str:
-    from agent.server.mcp import _version as v
+    from agent.server.mcp import server_version
 
-    return v()
-
-
-def context_of(app: Any) -> ServerContext:
-    ctx: ServerContext = app.state.ctx
-    return ctx
+    return server_version()

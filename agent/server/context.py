@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
@@ -26,7 +27,8 @@ class ServerContext:
     runner: JobRunner
 
     @property
-    def uploads(self) -> Any:
+    def uploads(self) -> Path:
+        """Where request images are written, each question's in a fresh folder."""
         return self.settings.home / "uploads"
 
 

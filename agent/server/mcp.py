@@ -83,7 +83,7 @@ def build_mcp(ctx: ServerContext) -> Server[Any]:
 
     return Server(
         "chemagent",
-        version=_version(),
+        version=server_version(),
         instructions="A chemistry research assistant: RDKit tools, name resolution, predictors, "
         "literature search and the whole agent (`ask`), with a chemical-weapons safety screen.",
         on_list_tools=list_tools,
@@ -91,7 +91,7 @@ def build_mcp(ctx: ServerContext) -> Server[Any]:
     )
 
 
-def _version() -> str:
+def server_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
