@@ -106,12 +106,16 @@ PRODUCING = {
 }
 
 
-def made_by(tool: str, data: dict[str, Any]) -> list[Any]:
-    """The structures a producing tool made (its PRODUCING fields), as it reported them."""
-    out: list[Any] = []
-    for key in PRODUCING[tool]:
+def made_by(tool: str, data: dict[str, Any]) -> list[str]:
+    """The structures a producing tool made (its PRODUCING fields), one SMILES per molecule
+    (a product written "A.B" is two); none for a tool that makes nothing."""
+    out: list[str] = []
+    for key in PRODUCING.get(tool, ()):
         value = data.get(key)
-        out.extend(value if isinstance(value, list) else [value] if value else [])
+        items = value if isinstance(value, list) else [value] if value else []
+        for item in items:
+            smiles = item.get("smiles", "") if isinstance(item, dict) else item
+            out.extend(p for p in str(smiles).split(".") if p)
     return out
 
 
@@ -123,13 +127,7 @@ def screen_resolved(
     The first screen only knows names in the local table; a systematic or trade name of a
     scheduled chemical is recognised once it has a structure, before any other tool runs.
     """
-    products = [
-        p
-        for e in evidence
-        if e["ok"] and e["call"]["tool"] in PRODUCING
-        for s in made_by(e["call"]["tool"], e["data"])
-        for p in str(s.get("smiles", "") if isinstance(s, dict) else s).split(".")
-    ]
+    products = [p for e in evidence if e["ok"] for p in made_by(e["call"]["tool"], e["data"])]
     if products and (refusal := deps.screen.products(products)):
         return {"refusal": refusal}
     smiles = [

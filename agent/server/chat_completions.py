@@ -23,9 +23,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.answer import Answer
-from agent.server.context import ServerContext, get_context, question_error
+from agent.server.context import ServerContext, answering, get_context
 from agent.server.errors import ApiError, error_body
-from agent.server.images import ImageError, saved_images
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["openai"])
@@ -105,15 +104,10 @@ def _question(body: ChatRequest) -> tuple[str, list[str]]:
     return text, images
 
 
-def _prepare(ctx: ServerContext, body: ChatRequest, tid: str, replay: list[str]) -> None:
-    from agent.api import QuestionError
-    from tools.locks import LockBusy
-
-    for q in replay:  # the history the client holds, so the thread knows what it named
-        try:
-            ctx.assistant.ask(q, None, tid)
-        except (QuestionError, LockBusy) as exc:
-            raise question_error(exc) from None
+def _prepare(ctx: ServerContext, tid: str, replay: list[str]) -> None:
+    """Ask the history the client holds into the thread, so it knows what was named."""
+    for q in replay:
+        ctx.assistant.ask(q, None, tid)
 
 
 def _remember(ctx: ServerContext, body: ChatRequest, question: str, answer: Answer) -> None:
@@ -142,19 +136,11 @@ def _completion(answer: Answer) -> dict[str, Any]:
 
 
 def answer_blocking(ctx: ServerContext, body: ChatRequest) -> Answer:
-    from agent.api import QuestionError
-    from tools.locks import LockBusy
-
     question, images = _question(body)
     tid, replay = _thread_for(ctx, body)
-    try:
-        with saved_images(images, ctx.uploads, ctx.settings.vision) as paths:
-            _prepare(ctx, body, tid, replay)
-            answer = ctx.assistant.ask(question, paths, tid)
-    except ImageError as exc:
-        raise ApiError(400, str(exc), "invalid_image") from None
-    except (QuestionError, LockBusy) as exc:
-        raise question_error(exc) from None
+    with answering(ctx, images) as paths:
+        _prepare(ctx, tid, replay)
+        answer = ctx.assistant.ask(question, paths, tid)
     _remember(ctx, body, question, answer)
     return answer
 
@@ -189,8 +175,7 @@ def _chunk(cid: str, delta: dict[str, Any] | None, finish: str | None = None, **
 
 async def _events(ctx: ServerContext, body: ChatRequest) -> AsyncIterator[str]:
     """Steps as the graph finishes each node, then the answer, then [DONE]."""
-    from agent.api import QuestionError, StepEvent
-    from tools.locks import LockBusy
+    from agent.api import StepEvent
 
     cid = "chatcmpl-" + uuid.uuid4().hex
     send, receive = anyio.create_memory_object_stream[Any](64)
@@ -199,16 +184,12 @@ async def _events(ctx: ServerContext, body: ChatRequest) -> AsyncIterator[str]:
         question, images = _question(body)
         tid, replay = _thread_for(ctx, body)
         try:
-            with saved_images(images, ctx.uploads, ctx.settings.vision) as paths:
-                _prepare(ctx, body, tid, replay)
+            with answering(ctx, images) as paths:
+                _prepare(ctx, tid, replay)
                 for event in ctx.assistant.stream(question, paths, tid):
                     if isinstance(event, Answer):
                         _remember(ctx, body, question, event)
                     anyio.from_thread.run(send.send, event)
-        except ImageError as exc:
-            anyio.from_thread.run(send.send, ApiError(400, str(exc), "invalid_image"))
-        except (QuestionError, LockBusy) as exc:
-            anyio.from_thread.run(send.send, question_error(exc))
         except ApiError as exc:
             anyio.from_thread.run(send.send, exc)
         except Exception as exc:  # reported in the stream, as a non-streamed request would be
@@ -221,7 +202,7 @@ async def _events(ctx: ServerContext, body: ChatRequest) -> AsyncIterator[str]:
     try:
         yield _chunk(cid, {"role": "assistant", "content": ""})
         async with ctx.gate.running(), anyio.create_task_group() as tg:
-            tg.start_soon(_run_producer, produce)
+            tg.start_soon(anyio.to_thread.run_sync, produce)
             async with receive:
                 async for event in receive:
                     if isinstance(event, StepEvent):
@@ -242,10 +223,6 @@ async def _events(ctx: ServerContext, body: ChatRequest) -> AsyncIterator[str]:
         yield "data: [DONE]\n\n"
     finally:
         ctx.gate.release()
-
-
-async def _run_producer(produce: Any) -> None:
-    await anyio.to_thread.run_sync(produce)
 
 
 @router.get("/v1/models")

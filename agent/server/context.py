@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,6 +12,7 @@ from fastapi import Request
 
 from agent.server.errors import ApiError
 from agent.server.gate import Gate
+from agent.server.images import ImageError, saved_images
 from agent.server.jobs import JobRunner
 from agent.server.store import Store
 
@@ -37,13 +40,24 @@ def get_context(request: Request) -> ServerContext:
     return ctx
 
 
-def question_error(exc: Exception) -> ApiError:
-    """A question the agent cannot take (empty, too long, control characters, thread busy)."""
+@contextmanager
+def answering(ctx: ServerContext, images: list[str]) -> Iterator[list[str]]:
+    """The request's images as files for one question (removed afterwards); an unusable image,
+    a question the agent cannot take or a busy thread becomes the `ApiError` the client sees."""
+    from agent.api import QuestionError
     from tools.locks import LockBusy
 
-    if isinstance(exc, LockBusy):
-        return ApiError(409, f"{exc}; the thread is answering an earlier question", "thread_busy")
-    return ApiError(400, str(exc), "invalid_question")
+    try:
+        with saved_images(images, ctx.uploads, ctx.settings.vision) as paths:
+            yield paths
+    except ImageError as exc:
+        raise ApiError(400, str(exc), "invalid_image") from None
+    except LockBusy as exc:
+        raise ApiError(
+            409, f"{exc}; the thread is answering an earlier question", "thread_busy"
+        ) from None
+    except QuestionError as exc:
+        raise ApiError(400, str(exc), "invalid_question") from None
 
 
 def build_context(assistant: Assistant, settings: Settings) -> ServerContext:

@@ -12,9 +12,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.answer import Answer
-from agent.server.context import ServerContext, get_context, question_error
+from agent.server.context import ServerContext, answering, get_context
 from agent.server.errors import ApiError
-from agent.server.images import ImageError, saved_images
 from agent.server.jobs import JobInputError, parse_items
 from agent.server.store import JobProgress, ThreadInfo
 
@@ -62,16 +61,8 @@ def ask_blocking(
     ctx: ServerContext, question: str, images: list[str], thread_id: str | None
 ) -> Answer:
     """One question, images decoded and removed afterwards; the thread is listed for the web."""
-    from agent.api import QuestionError
-    from tools.locks import LockBusy
-
-    try:
-        with saved_images(images, ctx.uploads, ctx.settings.vision) as paths:
-            answer = ctx.assistant.ask(question, paths, thread_id)
-    except ImageError as exc:
-        raise ApiError(400, str(exc), "invalid_image") from None
-    except (QuestionError, LockBusy) as exc:
-        raise question_error(exc) from None
+    with answering(ctx, images) as paths:
+        answer = ctx.assistant.ask(question, paths, thread_id)
     if answer.thread_id:
         ctx.store.touch_thread(answer.thread_id, question.strip())
     return answer
@@ -122,13 +113,13 @@ async def list_tools(ctx: Ctx) -> list[ToolInfo]:
 def call_tool_blocking(ctx: ServerContext, name: str, args: dict[str, Any]) -> ToolResponse:
     """A direct tool call, screened like a question: the arguments as its text and structures,
     and what a producing tool made, as the agent screens products."""
-    from agent.nodes.screen import PRODUCING, made_by
+    from agent.nodes.screen import made_by
     from tools.base import ToolError
 
     tools = {t.name: t for t in callable_tools(ctx)}
     if name not in tools:
         raise ApiError(404, f"no tool {name!r}; GET /v1/tools lists them", "tool_not_found")
-    texts = [str(v) for v in _strings(args)]
+    texts = _strings(args)
     screen = ctx.assistant.deps.screen
     verdict = screen.screen(" ".join(texts), [t for t in texts if " " not in t])
     if verdict.refusal:
@@ -137,13 +128,9 @@ def call_tool_blocking(ctx: ServerContext, name: str, args: dict[str, Any]) -> T
         result = tools[name].run(args)
     except ToolError as exc:
         raise ApiError(400, str(exc), "tool_error") from None
-    if name in PRODUCING:
-        made = [
-            str(s.get("smiles", "") if isinstance(s, dict) else s)
-            for s in made_by(name, result.data)
-        ]
-        if refusal := screen.products([p for s in made for p in s.split(".") if p]):
-            raise ApiError(403, refusal, "refused")
+    made = made_by(name, result.data)
+    if made and (refusal := screen.products(made)):
+        raise ApiError(403, refusal, "refused")
     return ToolResponse(
         tool=name, summary=result.summary, data=result.data, warnings=verdict.warnings
     )

@@ -315,6 +315,11 @@ class LiteratureIndex:
                 results.append(self._hits(ranked))
             return results
 
+    def lexical_count(self, query: str) -> int:
+        """How many passages share a content word with the query."""
+        with self._lock:
+            return self.store.lexical_count(query)
+
     def hits_for(self, chunk_ids: Sequence[int]) -> list[Hit]:
         """The passages with these ids (score 1), in the given order."""
         with self._lock:

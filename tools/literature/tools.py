@@ -143,10 +143,8 @@ def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> l
         if not passages:
             summary = f"No indexed passage matches {args.query!r}."
         else:
-            where = "; ".join(place(p["doc_id"], p.get("page")) for p in passages[:3])
-            summary = f"{len(passages)} passages for {args.query!r}, best from {where}."
-        with index._lock:
-            sharing = index.store.lexical_count(args.query)
+            summary = f"{len(passages)} passages for {args.query!r}, best from {_best(passages)}."
+        sharing = index.lexical_count(args.query)
         data = {
             "query": args.query,
             "mode": "hybrid",
@@ -154,9 +152,7 @@ def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> l
             "total": max(sharing, len(passages)),
             "not_shown": max(sharing - len(passages), 0),
         }
-        if note := handle.note():
-            data["note"], summary = note, f"{summary} Note: {note}."
-        return ToolResult(summary=summary, data=data)
+        return _result(handle, summary, data)
 
     @tool("search_literature_by_structure", StructureSearchArgs)
     def search_literature_by_structure(args: StructureSearchArgs) -> ToolResult:
@@ -185,9 +181,11 @@ def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> l
         if not passages:
             summary = f"No indexed passage {what} {args.structure}."
         else:
-            where = "; ".join(place(p["doc_id"], p.get("page")) for p in passages[:3])
             more = f" ({total - len(passages)} more matched)" if total > len(passages) else ""
-            summary = f"{len(passages)} passages {what} {args.structure}{more}, best from {where}."
+            summary = (
+                f"{len(passages)} passages {what} {args.structure}{more}, "
+                f"best from {_best(passages)}."
+            )
         data = {
             "query": args.structure,
             "match": args.match,
@@ -196,11 +194,21 @@ def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> l
             "total": total,
             "not_shown": max(total - len(passages), 0),
         }
-        if note := handle.note():
-            data["note"], summary = note, f"{summary} Note: {note}."
-        return ToolResult(summary=summary, data=data)
+        return _result(handle, summary, data)
 
     return [search_literature, search_literature_by_structure]
+
+
+def _best(passages: list[dict[str, object]]) -> str:
+    """Where the first three passages are, for a summary."""
+    return "; ".join(place(p["doc_id"], p.get("page")) for p in passages[:3])
+
+
+def _result(handle: IndexHandle, summary: str, data: dict[str, object]) -> ToolResult:
+    """A search result, with the background build's progress while one is adding documents."""
+    if note := handle.note():
+        data["note"], summary = note, f"{summary} Note: {note}."
+    return ToolResult(summary=summary, data=data)
 
 
 def place(doc_id: object, page: object) -> str:
