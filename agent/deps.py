@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agent.planners.base import Planner, ToolSpec
 from agent.planners.llm import LLMPlanner
@@ -27,6 +28,9 @@ from tools.pubchem.cache import AnswerCache
 from tools.pubchem.client import PubChemClient
 from tools.pubchem.tools import pubchem_tools
 from tools.vision.tools import vision_tools
+
+if TYPE_CHECKING:
+    from tools.literature.rerank import Reranker
 
 
 def name_resolver(settings: Settings) -> NameResolver:
@@ -64,11 +68,21 @@ def default_registry(
             *pubchem_tools(res.pubchem),
             *toolkit.tools(),
             *predictors,
-            *literature_tools(papers, settings.chem),
+            *literature_tools(papers, settings.chem, reranker(settings, llm)),
             *vision_tools(settings.vision, settings.chem, image_reader(vlm) if vlm else None),
             *(model_tools(settings, llm) if llm is not None and settings.agent.model_tools else []),
         ]
     )
+
+
+def reranker(settings: Settings, llm: ChatModel | None) -> Reranker | None:
+    """The LLM re-ranking stage of literature search, where a model and literature.rerank are
+    both set."""
+    if llm is None or not settings.literature.rerank:
+        return None
+    from tools.literature.rerank import Reranker
+
+    return Reranker(llm, model_label(settings), settings.literature.rerank_candidates)
 
 
 def model_label(settings: Settings) -> str:

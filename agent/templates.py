@@ -11,7 +11,7 @@ from typing import Any
 from agent.answer import Citation, Passage
 from agent.intents import FieldFormat, vocabulary
 from agent.state import Evidence
-from tools.model.tools import MODEL_TOOLS
+from tools.model.tools import MODEL_TOOLS, NOT_VERIFIED
 
 
 class Citer:
@@ -218,7 +218,9 @@ def _literature(e: Evidence, cite: Citer) -> str:
             (f"No passage in the literature index matches {query!r}"),
         )
         other = "other passages share words with the question"
-    note = f"\n  Note: {e.data['note']}." if e.data.get("note") else ""
+    note = "".join(
+        f"\n  Note: {e.data[key]}." for key in ("rerank_note", "note") if e.data.get(key)
+    )
     if not passages:
         return f"{empty} {cite(e)}{note}"
     lines = [head]
@@ -238,6 +240,12 @@ def _literature(e: Evidence, cite: Citer) -> str:
                 )
             page = f" (p. {p['page']})" if p.get("page") else ""
             lines.append(f'    {cite.passage(e, i)} "{p["quote"]}"{page}{found}')
+            if p.get("summary"):
+                # The re-ranking model's words about the passage it cites, shown as its own.
+                lines.append(
+                    f"      {e.data.get('reranked_by', 'The model')}'s summary "
+                    f"({NOT_VERIFIED}): {p['summary']}"
+                )
     more = int(e.data.get("not_shown", 0))  # a number the tool reported, as every number shown
     if more > 0:
         lines.append(f"  {more} {other} (not shown).")

@@ -96,6 +96,59 @@ def fuse(rk: dict[str, list[int]], k: int, weight: float, cand: int, structure: 
     return [i for i, _ in reciprocal_rank_fusion(lists, k, (weight, 1.0, structure))[:30]]
 
 
+# Words that frame a question rather than say what it is about (beyond the stop words).
+FRAME = frozenset(
+    [
+        "affect",
+        "affects",
+        "describe",
+        "effect",
+        "effects",
+        "explain",
+        "explained",
+        "influence",
+        "influences",
+        "mechanism",
+        "mechanisms",
+        "observed",
+        "play",
+        "plays",
+        "reason",
+        "role",
+        "significance",
+        "significant",
+        "used",
+        "using",
+    ]
+)
+
+
+def query_variants(question: str) -> dict[str, str]:
+    """FTS5 queries for the lexical list: content words only (any may match; the default
+    before), with each pair of adjacent content words added as a phrase (the default now), and
+    with the question's framing words dropped."""
+    from tools.literature.store import fts_query
+    from tools.literature.words import content_words
+
+    words = content_words(question)
+    framed = [w for w in words if w not in FRAME] or words
+    return {
+        "words": " OR ".join(f'"{w}"' for w in words),
+        "words + adjacent pairs as phrases": fts_query(question),
+        "words less framing words": " OR ".join(f'"{w}"' for w in framed),
+    }
+
+
+def lexical_with(index: LiteratureIndex, match: str, k: int = DEPTH) -> list[int]:
+    if not match:
+        return []
+    rows = index.store.db.execute(
+        "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?",
+        (match, k),
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
 def row(name: str, m: dict[str, float], ms: float | None = None) -> str:
     t = f"  ({ms:.1f} ms/query)" if ms is not None else ""
     return (
@@ -108,6 +161,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/literature")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache/chemagent-bench/chemlit")
+    ap.add_argument("--queries-only", action="store_true", help="only the query-handling variants")
     args = ap.parse_args()
     _, questions = load(args.data / "chemlit_qa")
     tune = [i for i, q in enumerate(questions) if q.part == "tune"]
@@ -118,7 +172,7 @@ def main() -> None:
     default_knobs = (d.rrf_k, d.dense_weight, d.candidates, d.structure_weight)
 
     print("current defaults, all 139 questions:")
-    for distractors in (False, True):
+    for distractors in () if args.queries_only else (False, True):
         label = "with 1,500 BC5CDR distractors" if distractors else "606 passages alone"
         with build(args.data, args.cache, base, distractors) as index:
             rk, dense_ms, lexical_ms = rankings(index, questions)
@@ -135,6 +189,23 @@ def main() -> None:
             hybrid = [fuse(r, *default_knobs) for r in rk]
             print(row(f"hybrid ({label})", score(index, questions, hybrid), dense_ms + lexical_ms))
 
+    print("query handling for the lexical list (256/64 with distractors, default fusion):")
+    with build(args.data, args.cache, base, True) as index:
+        rk, _, _ = rankings(index, questions)
+        variants = [query_variants(q.question) for q in questions]
+        for name in variants[0]:
+            lexical = [lexical_with(index, v[name]) for v in variants]
+            hybrid = [
+                fuse({**r, "lexical": lx}, *default_knobs)
+                for r, lx in zip(rk, lexical, strict=True)
+            ]
+            for part, ids in (("tune", tune), ("report", report)):
+                qs = [questions[i] for i in ids]
+                print(row(f"lexical, {name} [{part}]", score(index, qs, [lexical[i] for i in ids])))
+                print(row(f"hybrid, {name} [{part}]", score(index, qs, [hybrid[i] for i in ids])))
+
+    if args.queries_only:
+        return
     print("variants with distractors, scored on the tuning half (best 8 of all tried):")
     tried: list[tuple[tuple[float, float], str, dict[str, float], dict[str, float]]] = []
     for chunk in ((128, 32), (200, 40), (256, 64)):

@@ -14,6 +14,7 @@ import ast
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,3 +95,42 @@ def recall_at(ranks: Sequence[int | None], k: int) -> float:
 def mrr(ranks: Sequence[int | None]) -> float:
     """Mean reciprocal rank (0 for a question whose gold document was not retrieved)."""
     return sum(1.0 / r for r in ranks if r) / max(len(ranks), 1)
+
+
+MULTI_FILE = "chemlit_qa_multi_dataset.no_test_overlap.csv"
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"\W+", " ", text.lower()).split())
+
+
+def embedder_pairs(folder: Path) -> list[tuple[str, str, str | None]]:
+    """(question, passage, hard negative or None) to fine-tune the embedding model on, with no
+    report-half question and no benchmark passage as a positive for a question outside the
+    tuning half: the tuning half's questions with their gold passage and one of its row's
+    other passages; and the multi-hop file's questions (base and rewritten) with their joined
+    `Context` sentences, only for rows none of whose sentences is in the 606 benchmark
+    passages (248 of 614)."""
+    docs, questions = load(folder)
+    out: list[tuple[str, str, str | None]] = []
+    for q in questions:
+        if q.part == "tune":
+            negative = next((docs[d] for d in q.passages if d != q.gold), None)
+            out.append((q.question, docs[q.gold], negative))
+    corpus = [_normal(t) for t in docs.values()]
+    with open(folder / MULTI_FILE, encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            try:
+                context = [str(s) for s in ast.literal_eval(row["Context"])]
+            except (ValueError, SyntaxError):
+                continue
+            if not context or any(len(s) < 2 for s in context):
+                continue  # the one malformed row is split into single characters
+            if any(_normal(s) in p for s in context for p in corpus):
+                continue
+            passage = " ".join(context)
+            for question in dict.fromkeys(
+                (row["Question"].strip(), row["Updated_question"].strip())
+            ):
+                out.append((question, passage, None))
+    return list(dict.fromkeys(out))

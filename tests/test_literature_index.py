@@ -94,6 +94,25 @@ def test_dense_search_finds_a_paraphrase_lexical_search_cannot(built) -> None:
     assert "227508" not in [h.doc_id for h in index.search(query, k=3, mode="lexical")]
 
 
+def test_a_passage_writing_the_questions_words_together_ranks_first(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    # Both passages hold "oxidative" and "addition" once, in texts of the same length; only
+    # one writes them as the phrase the question uses.
+    texts = {
+        "apart": "Addition of base was slow, and the oxidative workup removed the palladium.",
+        "together": "Oxidative addition of the aryl bromide was slow, as the base removed it.",
+    }
+    corpus = tmp_path / "p.jsonl"
+    corpus.write_text(
+        "".join(json.dumps({"id": k, "title": k, "text": v}) + "\n" for k, v in texts.items())
+    )
+    with LiteratureIndex(tmp_path / "index", embedder=embedder) as index:
+        index.add([corpus], JsonlFields(id="id", title="title", text="text"))
+        hits = index.search("Why is oxidative addition slow?", k=2, mode="lexical")
+    assert [h.doc_id for h in hits] == ["together", "apart"]
+
+
 def test_rerun_is_unchanged_and_a_copy_is_a_duplicate(
     built, abstracts: Path, tmp_path: Path
 ) -> None:

@@ -87,7 +87,7 @@ def test_reciprocal_rank_fusion_hand_worked() -> None:
 
 def test_fts_query_quotes_terms_so_syntax_is_inert() -> None:
     assert fts_query('What is known about "NEAR(cisplatin" AND toxicity*?') == (
-        '"near" OR "cisplatin" OR "toxicity"'
+        '"near" OR "cisplatin" OR "toxicity" OR "near cisplatin" OR "cisplatin toxicity"'
     )
     assert fts_query("what is the of") == ""
 

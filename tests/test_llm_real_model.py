@@ -99,6 +99,27 @@ def test_model_tools_over_vllm_give_a_checked_structure_or_say_why(server):
         deps.close()
 
 
+def test_reranking_over_vllm_judges_every_passage_under_the_schema(server):
+    """Guided decoding holds the model to the judgement schema: the reply is used, passages
+    are judged with scores in range, none is lost or repeated, and a kept summary writes no
+    number its passage lacks."""
+    from models.backends import load_chat_model
+    from models.settings import ModelSettings
+    from tests.test_literature_rerank import HITS, QUESTION
+    from tools.literature.rerank import Reranker, unsupported_numbers
+
+    llm = load_chat_model(ModelSettings(url=server.url, preset=PRESET, retries=0), PRESET)
+    try:
+        out = Reranker(llm, PRESET, candidates=3).rerank(QUESTION, HITS)
+    finally:
+        llm.close()
+    assert out.note is None and out.model_calls == 1
+    assert sorted(r.hit.doc_id for r in out.ranked) == sorted(h.doc_id for h in HITS)
+    assert any(r.relevance is not None for r in out.ranked)
+    assert all(r.relevance is None or 0 <= r.relevance <= 10 for r in out.ranked)
+    assert all(not unsupported_numbers(r.summary, r.hit.text) for r in out.ranked if r.summary)
+
+
 def test_agent_in_process_with_transformers(smollm2, tmp_path):
     from agent import Assistant
 

@@ -66,6 +66,15 @@ class LiteratureSettings(BaseModel):
     candidates: int = Field(
         50, ge=1, description="Hits taken from each of dense and lexical before fusion."
     )
+    rerank: bool = Field(
+        False,
+        description="With an LLM configured, it scores and summarises the closest passages and "
+        "search results follow its scores (one model call a search); off by default, see the "
+        "README for what it measured.",
+    )
+    rerank_candidates: int = Field(
+        8, ge=2, le=20, description="Passages the LLM reads when re-ranking a search."
+    )
     jsonl_id: str = Field("id", description="JSONL field holding a document's id.")
     jsonl_title: str = Field("title", description="JSONL field holding the title.")
     jsonl_text: str = Field("text", description="JSONL field holding the text.")

@@ -11,6 +11,7 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -86,8 +87,13 @@ class IndexMismatch(ValueError):
 
 
 def fts_query(text: str) -> str:
-    """A safe FTS5 query: the question's content words, quoted, any of them may match."""
-    return " OR ".join(f'"{t}"' for t in content_words(text))
+    """A safe FTS5 query: the question's content words, quoted, any of them may match, and
+    each pair of adjacent content words as a phrase, so a passage that writes "oxidative
+    addition" scores above one that has both words apart (chosen on ChemLit-QA's tuning half,
+    benchmarks/retrieval_recall.py). The phrases match no passage the words do not, so the
+    set of passages matched is the same."""
+    words = content_words(text)
+    return " OR ".join([f'"{w}"' for w in words] + [f'"{a} {b}"' for a, b in pairwise(words)])
 
 
 class Store:

@@ -22,7 +22,8 @@ from tools.literature.settings import LiteratureSettings
 from tools.literature.words import content_words
 
 if TYPE_CHECKING:
-    from tools.literature.index import LiteratureIndex
+    from tools.literature.index import Hit, LiteratureIndex
+    from tools.literature.rerank import Reranker
 
 
 def best_quote(passage: str, query: str, max_chars: int = 280) -> str:
@@ -123,27 +124,48 @@ class IndexHandle:
             index.close()
 
 
-def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> list[Tool]:
+def literature_tools(
+    handle: IndexHandle, limits: ChemLimits | None = None, reranker: Reranker | None = None
+) -> list[Tool]:
+    """The literature tools over one index; with a `reranker` (an LLM is configured and
+    literature.rerank is on) search results are re-ordered and summarised by the model."""
+
     @tool("search_literature", SearchLiteratureArgs)
     def search_literature(args: SearchLiteratureArgs) -> ToolResult:
         """Search the indexed papers and abstracts for passages about a topic (hybrid dense +
         lexical search); returns each passage with its document id, title, page and character
         offsets, so answers can quote and cite it."""
         index = handle.get()
+        depth = max(args.k + 5, reranker.candidates if reranker else 0)
+        hits = index.search(args.query, depth, "hybrid")
+        extra: dict[str, object] = {}
+        ranked: list[tuple[Hit, int | None, str | None]] = [(h, None, None) for h in hits]
+        if reranker is not None and hits:
+            ranked, extra = _reranked(reranker, args.query, hits)
         # Overlapping chunks, or a paper that repeats its abstract, often share their best
         # sentence; each quote is shown once.
         passages: list[dict[str, object]] = []
         shown: set[tuple[str, str]] = set()
-        for h in index.search(args.query, args.k + 5, "hybrid"):
+        for h, relevance, said in ranked:
             quote = best_quote(h.text, args.query)
             key = (h.doc_id, " ".join(quote.lower().split()))
             if key not in shown and len(passages) < args.k:
                 shown.add(key)
-                passages.append({**h.model_dump(), "quote": quote})
+                judged = {} if relevance is None else {"relevance": relevance}
+                passages.append(
+                    {
+                        **h.model_dump(),
+                        "quote": quote,
+                        **judged,
+                        **({"summary": said} if said else {}),
+                    }
+                )
         if not passages:
             summary = f"No indexed passage matches {args.query!r}."
         else:
             summary = f"{len(passages)} passages for {args.query!r}, best from {_best(passages)}."
+        if extra.get("rerank_note"):
+            summary += f" {extra['rerank_note']}."
         sharing = index.lexical_count(args.query)
         data = {
             "query": args.query,
@@ -151,6 +173,7 @@ def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> l
             "passages": passages,
             "total": max(sharing, len(passages)),
             "not_shown": max(sharing - len(passages), 0),
+            **extra,
         }
         return _result(handle, summary, data)
 
@@ -197,6 +220,30 @@ def literature_tools(handle: IndexHandle, limits: ChemLimits | None = None) -> l
         return _result(handle, summary, data)
 
     return [search_literature, search_literature_by_structure]
+
+
+def _reranked(
+    reranker: Reranker, query: str, hits: list[Hit]
+) -> tuple[list[tuple[Hit, int | None, str | None]], dict[str, object]]:
+    """The hits in the model's order, passages it judged irrelevant left out (unless it judged
+    every one so: then all are kept, as retrieved, and the note says so), and what to report."""
+    result = reranker.rerank(query, hits)
+    extra: dict[str, object] = {"reranked_by": reranker.label, "model_calls": result.model_calls}
+    rows = [(r.hit, r.relevance, r.summary) for r in result.ranked]
+    if not result.judged:
+        extra["rerank_note"] = result.note
+        return rows, extra
+    judged = [r for r in result.ranked if r.relevance is not None]
+    irrelevant = sum(1 for r in judged if r.relevance == 0)
+    extra["judged"] = len(judged)
+    extra["judged_irrelevant"] = irrelevant
+    if judged and irrelevant == len(judged):
+        extra["rerank_note"] = (
+            f"{reranker.label} judged none of the {len(judged)} closest passages relevant to "
+            "the question; they are shown as retrieved"
+        )
+        return [(h, None, None) for h in hits], extra
+    return [row for row in rows if row[1] != 0], extra
 
 
 def _best(passages: list[dict[str, object]]) -> str:
