@@ -110,7 +110,7 @@ def test_reranking_over_vllm_judges_every_passage_under_the_schema(server):
 
     llm = load_chat_model(ModelSettings(url=server.url, preset=PRESET, retries=0), PRESET)
     try:
-        out = Reranker(llm, PRESET, candidates=3).rerank(QUESTION, HITS)
+        out = Reranker(llm, PRESET, candidates=2).rerank(QUESTION, HITS)
     finally:
         llm.close()
     assert out.note is None and out.model_calls == 1
