@@ -249,6 +249,11 @@ def _literature(e: Evidence, cite: Citer) -> str:
     more = int(e.data.get("not_shown", 0))  # a number the tool reported, as every number shown
     if more > 0:
         lines.append(f"  {more} {other} (not shown).")
+    if (dropped := int(e.data.get("judged_irrelevant", 0))) and not e.data.get("rerank_note"):
+        lines.append(
+            f"  {dropped} of the {e.data['judged']} passages {e.data['reranked_by']} read were "
+            "judged not relevant to the question and left out."
+        )
     return "\n".join(lines) + note
 
 

@@ -184,6 +184,10 @@ def test_the_agent_cites_the_summary_with_its_passage_and_counts_the_call(handle
     assert f"[{cited.number}]" in lines[at]
     assert ans.usage.get("model_calls", 0) >= 1
     assert not any("soil" in line.lower() for line in lines)
+    assert (
+        "  1 of the 3 passages ChemDFM read were judged not relevant to the question and "
+        "left out." in ans.text
+    )
 
 
 def test_without_the_setting_no_model_reads_the_passages(handle, tmp_path):
