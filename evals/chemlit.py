@@ -134,3 +134,36 @@ def embedder_pairs(folder: Path) -> list[tuple[str, str, str | None]]:
             ):
                 out.append((question, passage, None))
     return list(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class MultiHopQuestion:
+    """A multi-hop file question whose first `Context` sentence is in benchmark passages:
+    `gold` are those passages; `form` is "base" or "rewritten" (the bridge entity replaced by
+    a description, a paraphrase)."""
+
+    question: str
+    gold: frozenset[str]
+    form: str
+
+
+def multihop_questions(folder: Path) -> list[MultiHopQuestion]:
+    """A second validation set for choosing retrieval settings (no report-half question is
+    in it): 217 rows of the multi-hop file, in both forms."""
+    docs, _ = load(folder)
+    normal = {d: _normal(t) for d, t in docs.items()}
+    out = []
+    with open(folder / MULTI_FILE, encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            try:
+                context = [str(s) for s in ast.literal_eval(row["Context"])]
+            except (ValueError, SyntaxError):
+                continue
+            if not context or any(len(s) < 2 for s in context):
+                continue
+            first = _normal(context[0])
+            gold = frozenset(d for d, t in normal.items() if first and first in t)
+            if gold:
+                out.append(MultiHopQuestion(row["Question"].strip(), gold, "base"))
+                out.append(MultiHopQuestion(row["Updated_question"].strip(), gold, "rewritten"))
+    return out
