@@ -110,23 +110,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home, Assistant({"home": home}) as a:
         rules = run(a, selected)
 
-    server = None
-    url = args.url
-    if url is None:
-        from models.presets import get_preset
-        from models.serve import VLLMServer
-        from tests.llm_servers import free_port, vllm_python
+    from tests.llm_servers import smollm2_url
 
-        server = VLLMServer(get_preset(PRESET), args.model, port=free_port(), python=vllm_python())
-        server.__enter__()
-        url = server.url
-    try:
+    with smollm2_url(args.url, args.model) as url:
         settings = {"llm": {"url": url, "preset": PRESET, "timeout_s": 120, "retries": 0}}
         with tempfile.TemporaryDirectory() as home, Assistant({**settings, "home": home}) as a:
             hybrid = run(a, selected)
-    finally:
-        if server is not None:
-            server.__exit__(None, None, None)
 
     keys = ("plans_by_rules", "plans_by_model", "plan_repairs", "plan_fallbacks", "calls_added",
             "calls_dropped", "writer_accepted", "writer_rejected", "model_calls")  # fmt: skip

@@ -57,6 +57,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     from models.backends import load_chat_model
     from models.settings import ModelSettings
+    from tests.llm_servers import smollm2_url
     from tools.literature.rerank import Reranker
 
     _, questions = load(args.data / "chemlit_qa")
@@ -65,17 +66,7 @@ def main() -> None:
             q for q in questions if q.part == "report"
         ][: args.limit]
     d = LiteratureSettings()
-    server = None
-    url = args.url
-    if url is None:
-        from models.presets import get_preset
-        from models.serve import VLLMServer
-        from tests.llm_servers import free_port, vllm_python
-
-        server = VLLMServer(get_preset(PRESET), args.model, port=free_port(), python=vllm_python())
-        server.__enter__()
-        url = server.url
-    try:
+    with smollm2_url(args.url, args.model) as url:
         llm = load_chat_model(
             ModelSettings(url=url, preset=args.preset, timeout_s=300, retries=0), args.preset
         )
@@ -97,9 +88,6 @@ def main() -> None:
             with ThreadPoolExecutor(args.concurrency) as pool:
                 judged = list(pool.map(judge, range(len(questions))))
             wall = time.perf_counter() - began
-    finally:
-        if server is not None:
-            server.__exit__(None, None, None)
 
     failed = sum(1 for _, note, _, _ in judged if note)
     print(

