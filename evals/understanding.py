@@ -729,13 +729,28 @@ def cases() -> list[Case]:
         ["phenol"],
     )
 
+    # -- measured quantities from the regression models ------------------------------------------
+    for q, needles, name in [
+        ("How soluble is caffeine in water?", ("log S", "mg/mL", "test RMSE"), "caffeine"),
+        ("What is the aqueous solubility of ibuprofen in mg/mL?", ("mg/mL",), "ibuprofen"),
+        ("Is naphthalene soluble in water?", ("log S",), "naphthalene"),
+        ("What is the logD of propranolol?", ("logD7.4", "test RMSE"), "propranolol"),
+        ("Hydration free energy of ethanol in kJ/mol", ("ΔG_hyd", "kJ/mol"), "ethanol"),
+        ("How soluble is caffeine in ethanol?", ("water only",), "caffeine"),
+    ]:
+        add(
+            "measured quantities",
+            q,
+            all_of(contains(name, *needles), tool_ran("predict_property")),
+            [name],
+        )
+
     # -- questions no tool answers ---------------------------------------------------------------
     for q, word, name in [
         ("What is the pKa of acetic acid?", "pKa", "acetic acid"),
         ("What is the 1H NMR spectrum of ethyl acetate?", "spectra", "ethyl acetate"),
         ("What is the melting point of aspirin?", "melting", "aspirin"),
         ("Boiling point of toluene?", "boiling", "toluene"),
-        ("How soluble is caffeine in water?", "solubility", "caffeine"),
         ("What yield can I expect for the esterification of acetic acid?", "yields", "acetic acid"),
         ("Give me a synthesis route for ibuprofen", "synthesis routes", "ibuprofen"),
         ("What is the LD50 of nicotine?", "doses", "nicotine"),

@@ -20,11 +20,14 @@ from tools.predict.kernel import (
 )
 from tools.predict.metrics import mean_auc
 from tools.predict.mlp import MLPSpec, Perceptron, fit_perceptron
-from tools.predict.model import EndpointModel
+from tools.predict.model import EndpointModel, Inputs
 from tools.predict.train import (
     EndpointReport,
     FeatureTable,
     SeedResult,
+    calibrate,
+    cross_fitted_scores,
+    fit_members,
     load_dataset,
     render_report,
     train_endpoint,
@@ -201,3 +204,23 @@ def test_report_sets_ensembles_beside_single_models():
     assert "| bbbp | 0.1000 | 0.0800 | 0.0500 | 0.0200 |" in text  # calibration of both kinds
     members_table = text.split("## Ensemble members and the refit")[1].split("##")[0]
     assert "| tox21 |" in members_table and "| bbbp |" not in members_table
+
+
+def test_cross_fitted_calibration_follows_the_training_balance_not_the_validation_split():
+    # BACE: 46% of the training split is positive, 86% of the validation split. Maps fitted on
+    # out-of-fold training scores keep the mean probability near the training rate; maps fitted
+    # on the validation split push every probability towards its 86%.
+    ep = catalogue().get("bace").model_copy(update={"mlp": None, "svm": None, "rounds": 150})
+    data = load_dataset(ep, shared_data() / "moleculenet" / "chemprop_2019")
+    table = FeatureTable(data.smiles, list(ep.features))
+    inputs = Inputs(table)
+    tr, va = np.array(data.split.train), np.array(data.split.valid)
+    oof = cross_fitted_scores(ep, data, inputs, tr, 0, 2, {}, "train")
+    assert oof["trees"].shape == (len(tr), 1)
+    _, maps = calibrate(oof, data.labels[tr])
+    fitted = fit_members(ep, data, inputs, tr, 0, 2)
+    _, valid_maps = calibrate(fitted.scores(list(ep.features), inputs.rows(va)), data.labels[va])
+    train_rate = float(np.mean(data.labels[tr]))
+    assert float(np.mean(maps[0](oof["trees"][:, 0]))) == pytest.approx(train_rate, abs=0.03)
+    shifted = float(np.mean(valid_maps[0](oof["trees"][:, 0])))
+    assert shifted > train_rate + 0.1

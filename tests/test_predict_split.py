@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from tests.conftest import shared_data
-from tools.predict.split import scaffold_of, scaffold_split
+from tools.predict.split import scaffold_folds, scaffold_of, scaffold_split
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -42,3 +42,26 @@ def test_invalid_smiles_are_set_aside():
     split = scaffold_split(["c1ccccc1O", "C1CC(C", "CCO", "c1ccncc1"])
     assert split.invalid == [1]
     assert sorted(split.train + split.valid + split.test) == [0, 2, 3]
+
+
+def test_calibration_folds_keep_scaffolds_together_and_are_balanced():
+    rows = _rows("bace")
+    smiles = [r["smiles"] for r in rows]
+    folds = scaffold_folds(smiles, 5)
+    assert sorted(i for f in folds for i in f) == list(range(len(smiles)))
+    owner = {}
+    for k, fold in enumerate(folds):
+        for i in fold:
+            assert owner.setdefault(scaffold_of(smiles[i]), k) == k  # one fold per scaffold
+    sizes = [len(f) for f in folds]
+    assert max(sizes) - min(sizes) <= max(len(g) for g in _groups(smiles))
+    assert folds == scaffold_folds(smiles, 5)  # deterministic
+    with pytest.raises(ValueError, match="at least 2"):
+        scaffold_folds(smiles, 1)
+
+
+def _groups(smiles: list[str]) -> list[list[int]]:
+    groups: dict[str | None, list[int]] = {}
+    for i, s in enumerate(smiles):
+        groups.setdefault(scaffold_of(s), []).append(i)
+    return list(groups.values())

@@ -16,13 +16,27 @@ from agent.cli.common import ConfigOpt, HomeOpt, err, fail, out, overrides
 def predict(
     smiles: Annotated[list[str], typer.Argument(help="SMILES of the molecules.")],
     endpoint: Annotated[
-        str, typer.Option("--endpoint", "-e", help="bace, bbbp, clintox, hiv or tox21.")
+        str,
+        typer.Option(
+            "--endpoint",
+            "-e",
+            help="bace, bbbp, clintox, hiv, tox21 (probabilities) or esol (aqueous "
+            "solubility), freesolv (hydration free energy), lipo (logD7.4).",
+        ),
     ],
+    units: Annotated[
+        str | None,
+        typer.Option(
+            "--units",
+            help="esol: mol/L, mmol/L, µmol/L, g/L, mg/mL, mg/L, µg/mL; freesolv: kJ/mol.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     config: ConfigOpt = None,
     home: HomeOpt = None,
 ) -> None:
-    """Calibrated probabilities from a property predictor, with the applicability domain."""
+    """Calibrated probabilities or values with intervals from a property predictor, with the
+    applicability domain."""
     from agent.settings import ConfigFileError, get_settings
     from tools.base import ToolError
     from tools.predict.endpoints import catalogue
@@ -30,7 +44,7 @@ def predict(
 
     try:
         settings = get_settings(overrides(home, None, None), config_file=config)
-        endpoint = catalogue().get(endpoint).name
+        endpoint = catalogue().find(endpoint).name
     except (ConfigFileError, ValueError) as exc:
         fail(str(exc))
     except KeyError as exc:
@@ -39,7 +53,8 @@ def predict(
     failed = 0
     for s in smiles:
         try:
-            result = tool.run({"smiles": s, "endpoint": endpoint})
+            args = {"smiles": s, "endpoint": endpoint} | ({"units": units} if units else {})
+            result = tool.run(args)
         except ToolError as exc:
             failed += 1
             if as_json:

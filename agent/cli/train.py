@@ -16,15 +16,18 @@ train_app = typer.Typer(help="Train the models the agent uses.", no_args_is_help
 register(train_app)
 
 
-def _default_moleculenet() -> Path:
-    """`CHEMAGENT_MOLECULENET`, else the shared data folder beside a source checkout."""
+def _default_moleculenet(folder: str = "chemprop_2019") -> Path:
+    """`CHEMAGENT_MOLECULENET` (the folder holding chemprop_2019/ and regression/), else the
+    shared data folder beside a source checkout."""
     import os
 
     env = os.environ.get("CHEMAGENT_MOLECULENET")
     if env:
-        return Path(env)
+        base = Path(env)
+        # an older setting named the classification folder itself
+        return base / folder if (base / folder).is_dir() else base.parent / folder
     root = Path(__file__).resolve().parents[2]
-    return root.parent / "shared" / "data" / "moleculenet" / "chemprop_2019"
+    return root.parent / "shared" / "data" / "moleculenet" / folder
 
 
 @train_app.command("predictors")
@@ -36,6 +39,13 @@ def train_predictors(
     data_dir: Annotated[
         Path | None,
         typer.Option("--data-dir", help="Folder with bace.csv, bbbp.csv, clintox.csv, ..."),
+    ] = None,
+    regression_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--regression-dir",
+            help="Folder with delaney-processed.csv, freesolv.csv and lipo.csv.",
+        ),
     ] = None,
     out_dir: Annotated[
         Path | None,
@@ -55,10 +65,13 @@ def train_predictors(
     config: ConfigOpt = None,
     home: HomeOpt = None,
 ) -> None:
-    """Retrain the property predictors reproducibly from the MoleculeNet CSVs (scaffold split)."""
+    """Retrain the property predictors reproducibly from the MoleculeNet CSVs (scaffold split):
+    the classifiers (probabilities) and the regressors (values with intervals)."""
     from agent.settings import ConfigFileError, get_settings
     from tools.predict.endpoints import catalogue
+    from tools.predict.features import MissingExtra
     from tools.predict.train import DataMissing, render_report, train_endpoint
+    from tools.predict.train_regression import render_regression_report, train_regression
 
     try:
         settings = get_settings(overrides(home, None, None), config_file=config)
@@ -66,12 +79,16 @@ def train_predictors(
         fail(str(exc))
     cat = catalogue()
     try:
-        chosen = [cat.get(e) for e in endpoints or list(cat.endpoints)]
+        picked = [cat.find(e) for e in endpoints or cat.names]
     except KeyError as exc:
         fail(str(exc.args[0]))
+    chosen = [cat.get(e.name) for e in picked if e.name in cat.endpoints]
+    regressors = [e for e in picked if e.name in cat.regression]
     target = out_dir or settings.predictors_dir
     source = data_dir or _default_moleculenet()
+    reg_source = regression_dir or _default_moleculenet("regression")
     reports = []
+    reg_reports = []
 
     def say(message: str) -> None:
         err.print(escape(message))
@@ -90,11 +107,31 @@ def train_predictors(
                         progress=say,
                     )
                 )
-            except (DataMissing, ValueError) as exc:
+            except (DataMissing, MissingExtra, ValueError) as exc:
                 fail(str(exc))
             except OSError as exc:
                 fail(f"cannot write the {ep.name} model under {target}: {exc}; choose --out")
-    text = render_report(reports, cat.endpoints)
+        for reg in regressors:
+            try:
+                reg_reports.append(
+                    train_regression(
+                        cat.get_regression(reg.name),
+                        reg_source,
+                        target,
+                        seeds=tuple(range(seeds)),
+                        candidates=cat.regression_candidates if select else (),
+                        threads=threads,
+                        progress=say,
+                    )
+                )
+            except (DataMissing, MissingExtra, ValueError) as exc:
+                fail(str(exc))
+            except OSError as exc:
+                fail(f"cannot write the {reg.name} model under {target}: {exc}; choose --out")
+    parts = [render_report(reports, cat.endpoints)] if reports else []
+    if reg_reports:
+        parts.append(render_regression_report(reg_reports, cat.regression))
+    text = "\n".join(parts)
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(text, encoding="utf-8")

@@ -34,6 +34,7 @@ from tools.chem.descriptors import DESCRIPTOR_NAMES
 from tools.chem.mol import ChemLimits
 from tools.literature.words import content_words
 from tools.names.table import NameTable, Resolution, builtin_table
+from tools.predict.units import units_in
 
 # Names -> structures without the network (table, drug dictionary, cache, OPSIN); None = unknown.
 OfflineNames = Callable[[list[str]], list[Resolution | None]]
@@ -437,6 +438,9 @@ class RulePlanner:
         for intent in single:
             for s in ready:
                 args = _args(intent.tool, s.smiles, intent.fields) | dict(intent.args)
+                units = units_in(clause.text, args.get("endpoint", ""))
+                if intent.tool == "predict_property" and units:
+                    args["units"] = units  # "how soluble is caffeine in mg/mL?"
                 calls.add(intent.tool, args, label=s.label, focus=intent.fields)
         if waiting:
             return own

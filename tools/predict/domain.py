@@ -29,13 +29,14 @@ class Neighbourhood(BaseModel):
     nearest_smiles: str
     band: Band
 
-    def describe(self) -> str:
+    def describe(self, output: str = "probability") -> str:
+        """The band in words; `output` names what the model gives ("probability", "value")."""
         what = {
             "close": "close analogues are in the training data",
             "moderate": "only moderately similar molecules are in the training data; "
-            "treat the probability as indicative",
+            f"treat the {output} as indicative",
             "distant": "outside the model's applicability domain: nothing similar is in the "
-            "training data, so the probability is unreliable",
+            f"training data, so the {output} is unreliable",
         }[self.band]
         return (
             f"nearest training molecule Tanimoto {self.nearest_similarity:.2f} "

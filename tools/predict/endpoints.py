@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tools.predict.kernel import SVMSpec
 from tools.predict.mlp import MLPSpec
 
-FEATURE_BLOCKS = ("morgan", "fmorgan", "maccs", "desc")
+FEATURE_BLOCKS = ("morgan", "fmorgan", "maccs", "desc", "minimol")
 
 
 class Task(BaseModel):
@@ -61,18 +61,77 @@ class Endpoint(BaseModel):
     paper: PaperScores
 
 
+class Published(BaseModel):
+    """A published test RMSE on a scaffold split, with where it comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str
+    rmse: float
+    protocol: str
+    source: str
+
+
+class RegressionEndpoint(BaseModel):
+    """A measured quantity, its units and the recipe trained on it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    title: str
+    dataset: str = Field(description="CSV file name under the MoleculeNet regression folder.")
+    smiles_column: str
+    column: str = Field(description="The measured value's column.")
+    quantity: str = Field(description="What the value is, in words (for answers).")
+    symbol: str
+    units: str
+    features: tuple[str, ...]
+    params: dict[str, Any]
+    rounds: int = Field(ge=1)
+    refit: bool = False
+    coverage: float = Field(0.9, gt=0.5, lt=1.0, description="Nominal share inside intervals.")
+    published: tuple[Published, ...] = ()
+
+    @property
+    def tasks(self) -> tuple[Task, ...]:
+        """The value column as the one task, so the classifiers' CSV reader serves both."""
+        return (Task(column=self.column, label=self.quantity),)
+
+
 class Catalogue(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     endpoints: dict[str, Endpoint]
     candidates: tuple[tuple[str, ...], ...]
+    regression: dict[str, RegressionEndpoint] = {}
+    regression_candidates: tuple[tuple[str, ...], ...] = ()
 
     def get(self, name: str) -> Endpoint:
         key = name.strip().lower()
         if key not in self.endpoints:
-            known = ", ".join(self.endpoints)
-            raise KeyError(f"unknown endpoint {name!r}; known endpoints: {known}")
+            raise KeyError(f"unknown classification endpoint {name!r}; known: {self._known()}")
         return self.endpoints[key]
+
+    def get_regression(self, name: str) -> RegressionEndpoint:
+        key = name.strip().lower()
+        if key not in self.regression:
+            raise KeyError(f"unknown regression endpoint {name!r}; known: {self._known()}")
+        return self.regression[key]
+
+    def find(self, name: str) -> Endpoint | RegressionEndpoint:
+        """Any endpoint by name; a KeyError lists every known one."""
+        key = name.strip().lower()
+        found = self.endpoints.get(key) or self.regression.get(key)
+        if found is None:
+            raise KeyError(f"unknown endpoint {name!r}; known endpoints: {self._known()}")
+        return found
+
+    @property
+    def names(self) -> list[str]:
+        return [*self.endpoints, *self.regression]
+
+    def _known(self) -> str:
+        return ", ".join(self.names)
 
 
 @cache
@@ -92,9 +151,28 @@ def catalogue() -> Catalogue:
             "name": name,
         }
         endpoints[name] = Endpoint.model_validate(merged)
-        unknown = set(endpoints[name].features) - set(FEATURE_BLOCKS)
-        if unknown:
-            raise ValueError(f"endpoint {name}: unknown feature blocks {sorted(unknown)}")
+        _check_blocks(name, endpoints[name].features)
+    regression = {}
+    reg_defaults = raw.get("regression_defaults", {})
+    for name, item in raw.get("regression", {}).items():
+        merged = {
+            "rounds": reg_defaults.get("rounds", defaults["rounds"]),
+            **item,
+            # an endpoint's params change the defaults' rather than replace them
+            "params": {**reg_defaults.get("params", defaults["params"]), **item.get("params", {})},
+            "name": name,
+        }
+        regression[name] = RegressionEndpoint.model_validate(merged)
+        _check_blocks(name, regression[name].features)
     return Catalogue(
-        endpoints=endpoints, candidates=tuple(tuple(c) for c in defaults["candidates"])
+        endpoints=endpoints,
+        candidates=tuple(tuple(c) for c in defaults["candidates"]),
+        regression=regression,
+        regression_candidates=tuple(tuple(c) for c in reg_defaults.get("candidates", ())),
     )
+
+
+def _check_blocks(name: str, features: tuple[str, ...]) -> None:
+    unknown = set(features) - set(FEATURE_BLOCKS)
+    if unknown:
+        raise ValueError(f"endpoint {name}: unknown feature blocks {sorted(unknown)}")

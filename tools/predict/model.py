@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -46,7 +46,7 @@ MemberKind = Literal["trees", "mlp", "svm"]
 
 class MemberCard(BaseModel):
     """One model of an ensemble: its per-task map from score to probability (Platt, fitted on
-    the validation split) and how it scored alone."""
+    cross-fitted scaffold folds) and how it scored alone."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -86,8 +86,7 @@ class ModelCard(BaseModel):
     split: str = "deterministic Bemis-Murcko scaffold split 80/10/10 (OGB)"
     trained_on: Literal["train", "train+valid"] = Field(
         "train",
-        description="train+valid: refitted on both after the validation split chose the "
-        "recipe and fitted the calibration.",
+        description="train+valid: refitted on both after the validation split chose the recipe.",
     )
     mlp: MLPSpec | None = None
     svm: SVMSpec | None = None
@@ -242,46 +241,27 @@ class EndpointModel:
 
     def save(self, directory: Path) -> None:
         """Write the model atomically: a reader sees the old model or the new one, never half."""
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
-        try:
+
+        def write(tmp: Path) -> None:
             (tmp / CARD).write_text(self.card.model_dump_json(indent=2) + "\n", "utf-8")
             for task, booster in zip(self.card.tasks, self.fitted.boosters, strict=True):
-                text = booster.model_to_string().encode()
-                # mtime=0: the same model gives the same bytes, so retraining shows no diff
-                with gzip.GzipFile(_task_file(tmp, task.column), "wb", mtime=0) as fh:
-                    fh.write(text)
+                write_booster(_task_file(tmp, task.column), booster)
             if self.fitted.perceptron is not None:
                 np.savez_compressed(tmp / MLP_FILE, **self.fitted.perceptron.arrays())
             if self.fitted.machine is not None:
                 np.savez_compressed(tmp / SVM_FILE, **self.fitted.machine.arrays())
-            np.savez_compressed(
-                tmp / DOMAIN, smiles=np.array(self.training.smiles), packed=self.training.packed
-            )
-            old = directory.with_name(f".{directory.name}.old")
-            if directory.exists():
-                os.replace(directory, old)
-            os.replace(tmp, directory)
-            shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            save_training_set(tmp, self.training)
+
+        write_model_dir(Path(directory), write)
 
     @classmethod
     def load(cls, directory: Path) -> EndpointModel:
-        import lightgbm
-
         directory = Path(directory)
         if not (directory / CARD).is_file():
             raise ModelNotFound(f"no trained model in {directory}")
         card = ModelCard.model_validate_json((directory / CARD).read_text("utf-8"))
-        boosters = []
-        for task in card.tasks:
-            with gzip.open(_task_file(directory, task.column), "rt", encoding="utf-8") as fh:
-                boosters.append(lightgbm.Booster(model_str=fh.read()))
-        with np.load(directory / DOMAIN, allow_pickle=False) as z:
-            training = TrainingSet([str(s) for s in z["smiles"]], z["packed"])
+        boosters = [read_booster(_task_file(directory, t.column)) for t in card.tasks]
+        training = load_training_set(directory)
         perceptron = machine = None
         if card.mlp is not None:
             with np.load(directory / MLP_FILE, allow_pickle=False) as z:
@@ -299,6 +279,47 @@ def combine(members: Sequence[MemberCard], scores: dict[MemberKind, np.ndarray])
         S = scores[m.kind]
         total += np.column_stack([p(S[:, j]) for j, p in enumerate(m.calibration)])
     return total / len(members)
+
+
+def write_model_dir(directory: Path, write: Callable[[Path], None]) -> None:
+    """Write a model folder atomically: `write` fills a temporary sibling, which then replaces
+    the folder, so a reader sees the old model or the new one, never half of either."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+    try:
+        write(tmp)
+        old = directory.with_name(f".{directory.name}.old")
+        if directory.exists():
+            os.replace(directory, old)
+        os.replace(tmp, directory)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_booster(path: Path, booster: lightgbm.Booster) -> None:
+    # mtime=0: the same model gives the same bytes, so retraining shows no diff
+    with gzip.GzipFile(path, "wb", mtime=0) as fh:
+        fh.write(booster.model_to_string().encode())
+
+
+def read_booster(path: Path) -> lightgbm.Booster:
+    import lightgbm
+
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return lightgbm.Booster(model_str=fh.read())
+
+
+def save_training_set(directory: Path, training: TrainingSet) -> None:
+    np.savez_compressed(
+        directory / DOMAIN, smiles=np.array(training.smiles), packed=training.packed
+    )
+
+
+def load_training_set(directory: Path) -> TrainingSet:
+    with np.load(directory / DOMAIN, allow_pickle=False) as z:
+        return TrainingSet([str(s) for s in z["smiles"]], z["packed"])
 
 
 def _task_file(directory: Path, column: str) -> Path:

@@ -63,3 +63,20 @@ def scaffold_split(
         else:
             train.extend(group)
     return Split(train=train, valid=valid, test=test, invalid=invalid)
+
+
+def scaffold_folds(smiles: Sequence[str], k: int = 5) -> list[list[int]]:
+    """`k` folds of row positions with no scaffold in two folds, for cross-fitting calibration
+    on the training split: scaffold sets largest first, each into the fold holding the fewest
+    molecules so far (ties: the lowest fold), so the folds are about equal and deterministic."""
+    if k < 2:
+        raise ValueError("cross-fitting needs at least 2 folds")
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(smiles):
+        groups[scaffold_of(s) or ""].append(i)
+    if len(groups) < k:
+        raise ValueError(f"{len(groups)} scaffolds cannot fill {k} folds")
+    folds: list[list[int]] = [[] for _ in range(k)]
+    for group in sorted(groups.values(), key=lambda g: (len(g), g[0]), reverse=True):
+        min(folds, key=len).extend(group)
+    return [sorted(f) for f in folds]

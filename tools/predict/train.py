@@ -1,8 +1,8 @@
 """Training, validation-only model selection and test evaluation of the endpoint models.
 
 The protocol: one deterministic scaffold split per dataset; features and hyper-parameters are
-chosen on the validation split (`select`); calibration is fitted on the validation split; the
-test split is scored once per final model and seed. The shipped model is seed 0, trained on the
+chosen on the validation split (`select`); calibration is cross-fitted on scaffold folds of the
+molecules the model is fitted on; the test split is scored once per final model and seed. The shipped model is seed 0, trained on the
 training split only, so the test ROC-AUC it quotes is the one measured here.
 """
 
@@ -22,7 +22,7 @@ from rdkit import Chem, RDLogger, rdBase
 
 from tools.predict.calibration import Platt, brier, expected_calibration_error, fit_platt
 from tools.predict.domain import CLOSE, MODERATE, TrainingSet, band
-from tools.predict.endpoints import Endpoint
+from tools.predict.endpoints import Endpoint, RegressionEndpoint
 from tools.predict.features import BlockTable, block_width, descriptor_names, featurize_smiles
 from tools.predict.kernel import KernelMachine, fit_kernel_machine, kernel_bits
 from tools.predict.metrics import mean_auc, task_aucs
@@ -38,12 +38,13 @@ from tools.predict.model import (
     combine,
     input_blocks,
 )
-from tools.predict.split import Split, scaffold_split
+from tools.predict.split import Split, scaffold_folds, scaffold_split
 
 if TYPE_CHECKING:
     import lightgbm
 
 log = logging.getLogger(__name__)
+CALIBRATION_FOLDS = 5
 Progress = Callable[[str], None]
 
 
@@ -64,14 +65,19 @@ class Dataset(BaseModel):
     dropped: int
 
 
-def load_dataset(endpoint: Endpoint, data_dir: Path) -> Dataset:
-    """Read the endpoint's CSV; rows RDKit cannot parse are dropped (and counted)."""
+def load_dataset(endpoint: Endpoint | RegressionEndpoint, data_dir: Path) -> Dataset:
+    """Read the endpoint's CSV; rows RDKit cannot parse are dropped (and counted). SMILES are
+    stripped (ESOL's carry trailing spaces)."""
     path = Path(data_dir) / endpoint.dataset
     if not path.is_file():
-        raise DataMissing(
-            f"{path} not found; pass --data-dir pointing at the MoleculeNet CSVs "
+        what = (
+            "--regression-dir pointing at MoleculeNet's delaney-processed.csv, freesolv.csv "
+            "and lipo.csv"
+            if isinstance(endpoint, RegressionEndpoint)
+            else "--data-dir pointing at the MoleculeNet CSVs "
             "(chemprop's bace.csv, bbbp.csv, clintox.csv, hiv.csv, tox21.csv)"
         )
+        raise DataMissing(f"{path} not found; pass {what}")
     raw = path.read_bytes()
     rows = list(csv.DictReader(raw.decode("utf-8").splitlines()))
     if not rows:
@@ -79,6 +85,8 @@ def load_dataset(endpoint: Endpoint, data_dir: Path) -> Dataset:
     missing = {endpoint.smiles_column, *(t.column for t in endpoint.tasks)} - set(rows[0])
     if missing:
         raise ValueError(f"{path}: missing columns {sorted(missing)}")
+    for r in rows:
+        r[endpoint.smiles_column] = (r[endpoint.smiles_column] or "").strip()
     RDLogger.DisableLog("rdApp.*")
     try:
         split = scaffold_split([r[endpoint.smiles_column] for r in rows])
@@ -119,13 +127,19 @@ class FeatureTable(BlockTable):
 
 
 def fit_booster(
-    X: np.ndarray, y: np.ndarray, params: dict[str, object], rounds: int, seed: int, threads: int
+    X: np.ndarray,
+    y: np.ndarray,
+    params: dict[str, object],
+    rounds: int,
+    seed: int,
+    threads: int,
+    objective: str = "binary",
 ) -> lightgbm.Booster:
     import lightgbm
 
     full = {
         **params,
-        "objective": "binary",
+        "objective": objective,
         "seed": seed,
         "deterministic": True,
         "force_row_wise": True,
@@ -166,6 +180,8 @@ class SeedResult(BaseModel):
     test_brier_calibrated: float
     test_ece_raw: float
     test_ece_calibrated: float
+    test_brier_valid_platt: float | None = None  # the previous calibration, for the report
+    test_ece_valid_platt: float | None = None
     members: dict[str, float] = {}
     members_valid: dict[str, float] = {}
     test_roc_auc_train_only: float | None = None  # refit recipes: before the refit
@@ -201,6 +217,60 @@ def fit_members(
     return Fitted(boosters, perceptron, machine)
 
 
+def cross_fitted_scores(
+    endpoint: Endpoint,
+    data: Dataset,
+    inputs: Inputs,
+    rows: np.ndarray,
+    seed: int,
+    threads: int,
+    machines: dict[str, KernelMachine],
+    key: str,
+    k: int = CALIBRATION_FOLDS,
+) -> dict[MemberKind, np.ndarray]:
+    """Every member's out-of-fold scores for `rows`: `k` scaffold folds, each scored by members
+    fitted on the other folds, so each score is on a scaffold its model never saw."""
+    folds = scaffold_folds([data.smiles[i] for i in rows], k)
+    out: dict[MemberKind, np.ndarray] = {}
+    for f, fold in enumerate(folds):
+        held = np.zeros(len(rows), dtype=bool)
+        held[fold] = True
+        fkey = f"{key}-fold{f}"
+        fitted = fit_members(endpoint, data, inputs, rows[~held], seed, threads, machines.get(fkey))
+        if fitted.machine is not None:
+            machines[fkey] = fitted.machine
+        for kind, S in fitted.scores(list(endpoint.features), inputs.rows(rows[held])).items():
+            out.setdefault(kind, np.zeros((len(rows), S.shape[1])))[held] = S
+    return out
+
+
+def calibrate(
+    scores: dict[MemberKind, np.ndarray], Y: np.ndarray
+) -> tuple[list[MemberCard], list[Platt]]:
+    """Platt maps fitted on (scores, labels): one per member and task when there are several
+    members, then one per task on their average."""
+    members = []
+    if len(scores) > 1:
+        members = [
+            MemberCard(
+                kind=kind,
+                calibration=[_platt(S[:, j], Y[:, j]) for j in range(Y.shape[1])],
+                valid_roc_auc=0.0,
+            )
+            for kind, S in scores.items()
+        ]
+    raw = combine(members, scores) if members else scores["trees"]
+    return members, [_platt(raw[:, j], Y[:, j]) for j in range(Y.shape[1])]
+
+
+def _apply(
+    members: Sequence[MemberCard], maps: Sequence[Platt], scores: dict[MemberKind, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Raw (uncalibrated) ensemble scores and calibrated probabilities."""
+    raw = combine(members, scores) if members else scores["trees"]
+    return raw, np.column_stack([m(raw[:, j]) for j, m in enumerate(maps)])
+
+
 def train_seed(
     endpoint: Endpoint,
     data: Dataset,
@@ -209,11 +279,18 @@ def train_seed(
     threads: int,
     machines: dict[str, KernelMachine] | None = None,
 ) -> tuple[EndpointModel, SeedResult]:
-    """Train every member on the training split, calibrate on valid, score on test.
+    """Train every member on the training split, calibrate by cross-fitting, score valid and
+    test.
+
+    Calibration: each member's Platt map (and the ensemble's) is fitted on out-of-fold scores
+    over 5 scaffold folds of the molecules the shipped members are fitted on. A map fitted on
+    the validation split (the previous method, still measured for the report) inherits its
+    label balance: BACE's validation split is 86% positive against 46% in training, and its map
+    pushed every probability up.
 
     With `refit` in the recipe, the members are then fitted again with the same settings on
-    training + validation molecules, keep the calibration learned on the validation split,
-    and it is this model whose test ROC-AUC is measured and which is saved.
+    training + validation molecules and it is this model whose test ROC-AUC is measured and
+    which is saved; the validation ROC-AUC is the training-split model's.
 
     `machines` caches the kernel SVM per fitted row set: it has no randomness, so the seeds
     share it."""
@@ -236,22 +313,28 @@ def train_seed(
     scores_va = first.scores(features, inputs.rows(va))
     scores_te = fitted.scores(features, inputs.rows(te))
     before_refit = first.scores(features, inputs.rows(te)) if endpoint.refit else None
-    members = []
-    if len(scores_va) > 1:
-        members = [
-            MemberCard(
-                kind=kind,
-                calibration=[_platt(scores_va[kind][:, j], Y[va, j]) for j in range(Y.shape[1])],
-                valid_roc_auc=round(mean_auc(Y[va], scores_va[kind]), 4),
-                test_roc_auc=round(mean_auc(Y[te], scores_te[kind]), 4),
-            )
-            for kind in scores_va
-        ]
-
-    def ensemble(scores: dict[MemberKind, np.ndarray]) -> np.ndarray:
-        return combine(members, scores) if members else scores["trees"]
-
-    raw_va, raw_te = ensemble(scores_va), ensemble(scores_te)
+    oof = cross_fitted_scores(
+        endpoint,
+        data,
+        inputs,
+        fit_rows,
+        seed,
+        threads,
+        machines,
+        "refit" if endpoint.refit else "train",
+    )
+    members, maps = calibrate(oof, Y[fit_rows])
+    members = [
+        m.model_copy(
+            update={
+                "valid_roc_auc": round(mean_auc(Y[va], scores_va[m.kind]), 4),
+                "test_roc_auc": round(mean_auc(Y[te], scores_te[m.kind]), 4),
+            }
+        )
+        for m in members
+    ]
+    raw_va, _ = _apply(members, maps, scores_va)
+    raw_te, cal_te = _apply(members, maps, scores_te)
     tasks = []
     for j, (task, v, t) in enumerate(
         zip(endpoint.tasks, task_aucs(Y[va], raw_va), task_aucs(Y[te], raw_te), strict=True)
@@ -261,7 +344,7 @@ def train_seed(
             TaskCard(
                 column=task.column,
                 label=task.label,
-                calibration=_platt(raw_va[:, j], Y[va, j]),
+                calibration=maps[j],
                 n_train=len(rows),
                 n_train_positive=int(Y[rows, j].sum()),
                 valid_roc_auc=None if v is None else round(v, 4),
@@ -293,9 +376,12 @@ def train_seed(
     )
     training = TrainingSet.from_smiles([Chem.CanonSmiles(data.smiles[i]) for i in fit_rows])
     model = EndpointModel(card, fitted, training)
-    cal_te = np.column_stack([c.calibration(raw_te[:, j]) for j, c in enumerate(tasks)])
+    # the previous method, for the report: every map fitted on the validation split
+    old_members, old_maps = calibrate(scores_va, Y[va])
+    _, old_te = _apply(old_members, old_maps, scores_te)
     p_raw, y = _pooled(Y[te], raw_te)
     p_cal, _ = _pooled(Y[te], cal_te)
+    p_old, _ = _pooled(Y[te], old_te)
     result = SeedResult(
         seed=seed,
         valid_roc_auc=card.valid_roc_auc,
@@ -304,11 +390,13 @@ def train_seed(
         test_brier_calibrated=brier(p_cal, y),
         test_ece_raw=expected_calibration_error(p_raw, y),
         test_ece_calibrated=expected_calibration_error(p_cal, y),
+        test_brier_valid_platt=brier(p_old, y),
+        test_ece_valid_platt=expected_calibration_error(p_old, y),
         members={m.kind: m.test_roc_auc or 0.0 for m in members},
         members_valid={m.kind: m.valid_roc_auc for m in members},
         test_roc_auc_train_only=None
         if before_refit is None
-        else round(mean_auc(Y[te], ensemble(before_refit)), 4),
+        else round(mean_auc(Y[te], _apply(members, maps, before_refit)[0]), 4),
     )
     return model, result
 
@@ -476,7 +564,8 @@ def render_report(reports: Sequence[EndpointReport], endpoints: dict[str, Endpoi
         "OGB's BACE and BBBP test indices). LightGBM per task on the features chosen on the "
         "validation split; where the recipe says so (see `recipe`), averaged with a multitask "
         "perceptron and a Tanimoto-kernel SVM and refitted on training + validation molecules "
-        "after the validation split chose and calibrated it. Mean ± std over seeds "
+        "after the validation split chose it; probabilities calibrated on cross-fitted scaffold "
+        "folds. Mean ± std over seeds "
         f"{', '.join(str(s.seed) for s in reports[0].seeds)}; the shipped model is seed 0. "
         "Regenerate with `chemagent train predictors --report FILE` (`--select` adds the "
         "validation comparison of feature sets).",
@@ -543,25 +632,33 @@ def render_report(reports: Sequence[EndpointReport], endpoints: dict[str, Endpoi
         "",
         "## Calibration (test split, all tasks pooled, mean over seeds)",
         "",
-        "Platt scaling fitted on the validation split. Lower is better.",
+        "Platt maps (per ensemble member, then on their average) fitted on out-of-fold scores "
+        "over 5 scaffold folds of the molecules the model is fitted on (now), against the same "
+        "maps fitted on the validation split (before; measured in the same run). Lower is "
+        "better.",
         "",
-        "| endpoint | Brier raw | Brier calibrated | ECE raw | ECE calibrated |",
-        "|---|---|---|---|---|",
+        "| endpoint | Brier raw | Brier, validation Platt (before) | Brier, cross-fitted (now) "
+        "| ECE raw | ECE, validation Platt (before) | ECE, cross-fitted (now) |",
+        "|---|---|---|---|---|---|---|",
     ]
+
+    def mean_field(r: EndpointReport, key: str) -> str:
+        values = [getattr(s, key) for s in r.seeds]
+        return "-" if None in values else f"{np.mean(values):.4f}"
+
     for r in reports:
-        m = {
-            k: np.mean([getattr(s, k) for s in r.seeds])
+        cells = [
+            mean_field(r, k)
             for k in (
                 "test_brier_raw",
+                "test_brier_valid_platt",
                 "test_brier_calibrated",
                 "test_ece_raw",
+                "test_ece_valid_platt",
                 "test_ece_calibrated",
             )
-        }
-        lines.append(
-            f"| {r.endpoint} | {m['test_brier_raw']:.4f} | {m['test_brier_calibrated']:.4f} | "
-            f"{m['test_ece_raw']:.4f} | {m['test_ece_calibrated']:.4f} |"
-        )
+        ]
+        lines.append(f"| {r.endpoint} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "## Applicability domain (shipped model, test split)",
