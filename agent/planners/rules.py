@@ -405,6 +405,14 @@ class RulePlanner:
         if clause.reactions:
             return self._named_reactions(clause, previous, resolved, calls)
         mentions = list(clause.mentions)
+        if any(dict(i.args).get("endpoint") == "esol" for i, _ in clause.intents):
+            for m in _solvents(clause):
+                mentions.remove(m)  # the solvent, not a molecule to predict for
+                if m.text.lower() not in WATER:
+                    warnings.append(
+                        f"Solubility in {m.text}: the solubility model covers water only "
+                        "(ESOL, log mol/L); its aqueous value is given instead."
+                    )
         pattern: tuple[str, str] | None = None
         if "substructure" in kinds:
             trigger = clause.start + kinds["substructure"][1].start()
@@ -592,6 +600,19 @@ def literature_query(text: str, trigger: re.Match[str]) -> str:
     topic = (text[: trigger.start()] + " " + text[trigger.end() :]).strip(" ?.!,;:")
     topic = " ".join(topic.split())
     return topic if len(topic) >= 2 else " ".join(text.split())
+
+
+WATER = {"water", "h2o", "o", "aqueous solution", "buffer"}
+_IN_SOLVENT = re.compile(r"\b(?:in|into)\s+(?:the\s+|an?\s+)?$", re.IGNORECASE)
+
+
+def _solvents(clause: Clause) -> list[Mention]:
+    """Molecules a solubility clause names as the solvent ("soluble in ethanol")."""
+    return [
+        m
+        for m in clause.mentions
+        if m.is_molecule and _IN_SOLVENT.search(clause.text[: m.start - clause.start])
+    ]
 
 
 def _args(tool: str, smiles: str | None, fields: tuple[str, ...]) -> dict[str, Any]:

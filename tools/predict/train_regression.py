@@ -86,7 +86,8 @@ def scaled_intervals(
             band=name,
             n_calibration=n,
             scale=round(width, 4),
-            half_width=round(factor * width, 4),
+            # rounded up: a rounded-down width would drop the molecule the quantile sits on
+            half_width=math.ceil(factor * width * 1e4) / 1e4,
             pooled=pooled,
         )
         for name, (width, n, pooled) in widths.items()
