@@ -49,8 +49,40 @@ def act(state: AgentState, *, deps: Deps) -> dict[str, Any]:
         return _act(state, deps)
 
 
+# The model tools and how many model requests a call draws (structure answers are voted on).
+VOTED_TOOLS = {"predict_reaction", "retrosynthesis", "design_molecule"}
+ONE_CALL_TOOLS = {"ask_chemistry_model", "describe_molecule"}
+
+
+def _within_model_budget(
+    calls: list[ToolCall], state: AgentState, deps: Deps
+) -> tuple[list[ToolCall], list[ToolCall]]:
+    """The calls to run and those left out: a model tool runs only while its requests fit in
+    the question's budget (agent.max_model_calls), as the planner's and the writer's do."""
+    from agent.nodes.plan import model_calls_left
+
+    left = model_calls_left(state, deps)
+    run, skipped = [], []
+    for c in calls:
+        cost = (
+            deps.settings.agent.model_samples
+            if c.tool in VOTED_TOOLS
+            else 1
+            if c.tool in ONE_CALL_TOOLS
+            else 0
+        )
+        if cost > left:
+            skipped.append(c)
+        else:
+            left -= cost
+            run.append(c)
+    return run, skipped
+
+
 def _act(state: AgentState, deps: Deps) -> dict[str, Any]:
-    calls = [ToolCall.model_validate(c) for c in state.get("pending", [])]
+    calls, skipped = _within_model_budget(
+        [ToolCall.model_validate(c) for c in state.get("pending", [])], state, deps
+    )
     cfg = deps.settings.agent
     remaining = time_left(state, deps)
     timeout = max(0.1, min(cfg.tool_timeout_s, remaining))
@@ -94,4 +126,10 @@ def _act(state: AgentState, deps: Deps) -> dict[str, Any]:
         pool.shutdown(wait=False, cancel_futures=True)
     update = {"evidence": evidence, "pending": [], "step": state.get("step", 0) + 1}
     warnings = list(state.get("warnings", []))
+    warnings += [
+        f"{c.tool} was not run: the question's model-call budget (agent.max_model_calls) is spent"
+        for c in skipped
+    ]
+    if skipped:
+        update["warnings"] = warnings
     return update | screen_resolved(state["question"], evidence[first_new:], warnings, deps)
