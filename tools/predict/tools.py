@@ -4,7 +4,9 @@ close the molecule is to the training data, so an answer never overstates a pred
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 from rdkit.Chem import Descriptors
@@ -17,6 +19,7 @@ from tools.predict.model import ModelCard, ModelNotFound, Prediction, load_model
 from tools.predict.regression import RegressionCard, RegressionPrediction, load_regression
 from tools.predict.units import UNITS, Converted, convert, significant
 
+M = TypeVar("M")
 ENDPOINTS = ["bace", "bbbp", "clintox", "hiv", "tox21", "esol", "freesolv", "lipo"]
 
 
@@ -158,6 +161,18 @@ def predict_tools(
 ) -> list[Tool]:
     """`predict_property` over the shipped models, or retrained ones under `models_dir`."""
 
+    def _load(loader: Callable[[str, Path | None], M], endpoint: str) -> M:
+        """The endpoint's model; a missing or unreadable one is a ToolError saying what to do."""
+        try:
+            return loader(endpoint, models_dir)
+        except ModelNotFound as exc:
+            raise ToolError(str(exc)) from None
+        except (OSError, ValueError) as exc:
+            raise ToolError(
+                f"the {endpoint} model could not be read ({exc}); "
+                "retrain it with `chemagent train predictors`"
+            ) from None
+
     @tool("predict_property", PredictArgs)
     def predict_property(a: PredictArgs) -> ToolResult:
         """Predict a molecule's BACE-1 inhibition, blood-brain barrier penetration, clinical
@@ -167,15 +182,7 @@ def predict_tools(
         training molecules."""
         if a.endpoint in catalogue().regression:
             return _regression(a)
-        try:
-            model = load_model(a.endpoint, models_dir)
-        except ModelNotFound as exc:
-            raise ToolError(str(exc)) from None
-        except (OSError, ValueError) as exc:
-            raise ToolError(
-                f"the {a.endpoint} model could not be read ({exc}); "
-                "retrain it with `chemagent train predictors`"
-            ) from None
+        model = _load(load_model, a.endpoint)
         try:
             p = model.predict(a.smiles, limits, domain=domain)
         except ValueError as exc:
@@ -183,15 +190,7 @@ def predict_tools(
         return prediction_result(p, model.card)
 
     def _regression(a: PredictArgs) -> ToolResult:
-        try:
-            model = load_regression(a.endpoint, models_dir)
-        except ModelNotFound as exc:
-            raise ToolError(str(exc)) from None
-        except (OSError, ValueError) as exc:
-            raise ToolError(
-                f"the {a.endpoint} model could not be read ({exc}); "
-                "retrain it with `chemagent train predictors`"
-            ) from None
+        model = _load(load_regression, a.endpoint)
         try:
             mol = parse_smiles(a.smiles, limits)
         except ValueError as exc:
