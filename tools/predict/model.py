@@ -344,15 +344,21 @@ def _load_cached(directory: str, mtime: float) -> EndpointModel:
     return EndpointModel.load(Path(directory))
 
 
-def load_model(endpoint: Endpoint | str, user_dir: Path | None = None) -> EndpointModel:
-    """The endpoint's model (loaded once per process), retrained copy preferred."""
+def find_model(endpoint: Endpoint | str, user_dir: Path | None = None) -> tuple[str, float]:
+    """The folder holding the endpoint's model card, a retrained copy preferred, and the card's
+    mtime (the key of the per-process caches, so a retrained model is picked up)."""
     dirs = model_dirs(endpoint, user_dir)
     for d in dirs:
         card = d / CARD
         if card.is_file():
             log.debug("loading %s", d)
-            return _load_cached(str(d), card.stat().st_mtime)
+            return str(d), card.stat().st_mtime
     raise ModelNotFound(
         f"no trained model for {dirs[-1].name!r} (looked in {', '.join(map(str, dirs))}); "
         "run `chemagent train predictors`"
     )
+
+
+def load_model(endpoint: Endpoint | str, user_dir: Path | None = None) -> EndpointModel:
+    """The endpoint's model (loaded once per process), retrained copy preferred."""
+    return _load_cached(*find_model(endpoint, user_dir))

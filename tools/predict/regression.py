@@ -27,8 +27,8 @@ from tools.predict.features import BlockTable
 from tools.predict.model import (
     CARD,
     ModelNotFound,
+    find_model,
     load_training_set,
-    model_dirs,
     read_booster,
     save_training_set,
     write_booster,
@@ -202,12 +202,4 @@ def _load_cached(directory: str, mtime: float) -> RegressionModel:
 
 def load_regression(name: str, user_dir: Path | None = None) -> RegressionModel:
     """The endpoint's model (loaded once per process), a retrained copy preferred."""
-    dirs = model_dirs(name, user_dir)
-    for d in dirs:
-        card = d / CARD
-        if card.is_file():
-            return _load_cached(str(d), card.stat().st_mtime)
-    raise ModelNotFound(
-        f"no trained model for {name!r} (looked in {', '.join(map(str, dirs))}); "
-        "run `chemagent train predictors`"
-    )
+    return _load_cached(*find_model(name, user_dir))
