@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 import threading
 import uuid
@@ -15,22 +14,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from agent.answer import Answer
-from agent.batch import BatchReport
+from agent.batch import BatchReport, run_batch
 from agent.deps import Deps
 from agent.graph import build_graph
 from agent.planners.base import Planner
+from agent.question import check_question
 from agent.settings import Settings, get_settings
 from models.chat import ChatModel
 from tools.base import ToolRegistry
 from tools.locks import exclusive
-
-MAX_QUESTION_CHARS = 20_000
-# NUL and the other C0/C1 controls (tab, newline and carriage return are text).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-class QuestionError(ValueError):
-    """The question itself cannot be asked (empty, too long, a missing image file)."""
 
 
 class StepEvent(BaseModel):
@@ -41,31 +33,6 @@ class StepEvent(BaseModel):
 
     node: str
     message: str
-
-
-def check_question(question: str, images: list[str] | None = None) -> tuple[str, list[str]]:
-    """Validate input before anything is stored; returns the stripped question and image paths."""
-    text = (question or "").strip()
-    if bad := _CONTROL.search(text):
-        raise QuestionError(
-            f"the question contains a control character ({bad.group(0)!r}) at position "
-            f"{bad.start() + 1}; remove it (text pasted from a binary file?) and ask again"
-        )
-    if not text:
-        raise QuestionError(
-            "empty question: ask about a molecule, e.g. 'What is the logP of aspirin?'"
-        )
-    if len(text) > MAX_QUESTION_CHARS:
-        raise QuestionError(
-            f"question is {len(text):,} characters; the limit is {MAX_QUESTION_CHARS:,}"
-        )
-    paths = []
-    for img in images or []:
-        p = Path(img).expanduser()
-        if not p.is_file():
-            raise QuestionError(f"image not found: {img}")
-        paths.append(str(p.resolve()))
-    return text, paths
 
 
 def _describe(node: str, update: dict[str, Any], new_evidence: list[dict[str, Any]]) -> str:
@@ -176,8 +143,6 @@ class Assistant:
         on_result: Callable[[dict[str, Any]], None] | None = None,
     ) -> BatchReport:
         """Answer a JSONL file of questions into `out_path`; see `agent.batch.run_batch`."""
-        from agent.batch import run_batch
-
         return run_batch(self, in_path, out_path, concurrency=concurrency, on_result=on_result)
 
     def close(self) -> None:

@@ -17,16 +17,24 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agent.question import QuestionError
 from tools.locks import LockBusy, exclusive
 
 if TYPE_CHECKING:
-    from agent.api import Assistant
+    from agent.answer import Answer
 
 logger = logging.getLogger(__name__)
+
+
+class Asker(Protocol):
+    """What a batch needs of the `Assistant` (agent.api, which offers `Assistant.batch`): one
+    question in, one `Answer` out. A protocol, so this module never imports the one above it."""
+
+    def ask(self, question: str, images: list[str] | None = None) -> Answer: ...
 
 
 class BatchError(ValueError):
@@ -140,7 +148,7 @@ def read_items(in_path: Path) -> tuple[list[BatchItem], list[dict[str, Any]]]:
 
 
 def run_batch(
-    assistant: Assistant,
+    assistant: Asker,
     in_path: Path,
     out_path: Path,
     concurrency: int = 4,
@@ -159,15 +167,13 @@ def run_batch(
 
 
 def _run_locked(
-    assistant: Assistant,
+    assistant: Asker,
     items: list[BatchItem],
     bad: list[dict[str, Any]],
     out_path: Path,
     concurrency: int,
     on_result: Callable[[dict[str, Any]], None] | None,
 ) -> BatchReport:
-    from agent.api import QuestionError
-
     done = read_done(out_path)
     todo = [it for it in items if str(it.id) not in done]
     lock = threading.Lock()

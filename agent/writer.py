@@ -22,9 +22,10 @@ from agent.prompts import WRITER_REPAIR, WRITER_SYSTEM, writer_user
 from agent.state import Evidence
 from agent.templates import STRUCTURE_TOOLS, Citer
 from models.chat import ChatModel, Generation, Message, parse_reply
+from models.smiles import looks_like_smiles
 from tools.base import ToolInputError
-from tools.chem.mol import canonical_smiles, looks_like_smiles
-from tools.literature.tools import passages_as_data
+from tools.chem.mol import canonical_smiles
+from tools.literature.quoting import passages_as_data
 from tools.model.tools import MODEL_TOOLS, NOT_VERIFIED
 
 MAX_STATEMENTS = 8

@@ -57,12 +57,12 @@ _TRAILING = ".,;:!?\"')"
 def canonicalize_smiles_in_text(text: str) -> str:
     """Rewrite every SMILES in `text` as RDKit canonical SMILES; prose is left alone.
 
-    A token counts as SMILES only if it looks like one (see `tools.chem.mol.looks_like_smiles`)
+    A token counts as SMILES only if it looks like one (see `models.smiles.looks_like_smiles`)
     and RDKit parses it; anything else, including invalid SMILES, is kept as written so the model
     sees what the user wrote.
     """
-    from tools.base import ToolInputError
-    from tools.chem.mol import canonical_smiles, looks_like_smiles
+    # RDKit is imported on the first prompt that needs it, not with the formats.
+    from models.smiles import canonical_or_none, looks_like_smiles
 
     def swap(m: re.Match[str]) -> str:
         token = m.group(1)
@@ -74,11 +74,7 @@ def canonicalize_smiles_in_text(text: str) -> str:
         while core != token and token[len(core)] == ")" and core.count("(") > core.count(")"):
             core = token[: len(core) + 1]
         tail = token[len(core) :]
-        if not looks_like_smiles(core):
-            return head + token
-        try:
-            return head + canonical_smiles(core) + tail
-        except ToolInputError:
-            return head + token
+        canonical = canonical_or_none(core) if looks_like_smiles(core) else None
+        return head + token if canonical is None else head + canonical + tail
 
     return _TOKEN.sub(swap, text)

@@ -17,8 +17,9 @@ from rdkit.Chem import (
 )
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
+from models.smiles import looks_like_smiles
 from tools.base import ToolInputError, ToolLimitError, ToolTimeout
-from tools.chem.mol import ChemLimits, InvalidSmiles, looks_like_smiles, parse_smiles
+from tools.chem.mol import ChemLimits, InvalidSmiles, parse_smiles
 from tools.chem.toolkit import ChemToolkit
 
 ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"

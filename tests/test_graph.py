@@ -140,14 +140,14 @@ def test_planner_sees_tool_schemas():
 
 @pytest.mark.parametrize("question", ["", "   \n"])
 def test_empty_question_is_a_clear_error(assistant, question):
-    from agent.api import QuestionError
+    from agent.question import QuestionError
 
     with pytest.raises(QuestionError, match="empty question"):
         assistant.ask(question)
 
 
 def test_missing_image_is_a_clear_error(assistant, tmp_path):
-    from agent.api import QuestionError
+    from agent.question import QuestionError
 
     with pytest.raises(QuestionError, match="image not found"):
         assistant.ask("what is this?", images=[str(tmp_path / "nope.png")])

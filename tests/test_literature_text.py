@@ -14,8 +14,8 @@ import pytest
 from tools.literature.chunking import chunk_document, sentence_spans, word_counter
 from tools.literature.documents import Document, JsonlFields, PageSpan, Skipped, read_file
 from tools.literature.fusion import reciprocal_rank_fusion
+from tools.literature.quoting import best_quote, passages_as_data
 from tools.literature.store import fts_query
-from tools.literature.tools import best_quote, passages_as_data
 
 
 def _doc(pages: list[str]) -> Document:

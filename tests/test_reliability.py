@@ -19,9 +19,9 @@ from urllib.request import urlopen
 
 import pytest
 
+from models.deadline import DeadlineExceeded, deadline_at, limit
 from tests.conftest import ROOT, run_cli
 from tools.base import ToolError, ToolInputError, ToolTimeout
-from tools.deadline import DeadlineExceeded, deadline_at, limit
 
 
 class DripServer:
@@ -256,7 +256,7 @@ def test_reaction_that_matches_but_makes_only_impossible_products_says_so():
 
 
 def test_nul_byte_in_a_question_is_an_error_not_half_a_question(assistant):
-    from agent.api import QuestionError
+    from agent.question import QuestionError
 
     with pytest.raises(QuestionError, match="control character"):
         assistant.ask("What is the logP of CCO?\x00 and of aspirin")

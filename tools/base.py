@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from models.deadline import DeadlineExceeded
+
 
 class ToolError(Exception):
     """A tool could not produce a result; the message is meant for the user."""
@@ -27,6 +29,11 @@ class ToolLimitError(ToolInputError):
 
 class ToolTimeout(ToolError):
     """The tool ran past its time limit and was stopped."""
+
+
+class ToolDeadlineExceeded(ToolTimeout, DeadlineExceeded):
+    """The question's time budget was spent before the tool could run: what a tool passes to
+    `models.deadline.limit(..., raises=...)`, so the agent reports it as a timed-out call."""
 
 
 class ToolResult(BaseModel):

@@ -41,7 +41,7 @@ def ask(
 ) -> None:
     """Answer one question (exit 1 when tools ran and every one of them failed)."""
     from agent.answer import dump_json
-    from agent.api import QuestionError
+    from agent.question import QuestionError
     from tools.locks import LockBusy
 
     a = open_assistant(config, overrides(home, max_steps, time_budget))
@@ -72,7 +72,7 @@ def chat(
     import uuid
 
     from agent.answer import Answer
-    from agent.api import QuestionError
+    from agent.question import QuestionError
 
     a = open_assistant(config, overrides(home, max_steps, time_budget))
     tid = thread or uuid.uuid4().hex[:12]

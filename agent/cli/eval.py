@@ -21,7 +21,7 @@ def eval_command(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="First N examples.")] = None,
     out_dir: Annotated[
         Path, typer.Option("--out", help="Predictions (JSONL) and reports go here.")
-    ] = Path("eval-runs"),
+    ] = Path("runs/eval"),
     data: Annotated[
         Path | None, typer.Option("--data", help="The task's data folder (default: ../shared).")
     ] = None,

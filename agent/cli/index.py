@@ -173,7 +173,7 @@ def search(
             else:
                 sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
-    from tools.literature.tools import place
+    from tools.literature.quoting import place
 
     for n, h in enumerate(results[0], start=1):
         out.print(

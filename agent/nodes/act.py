@@ -13,8 +13,8 @@ from agent.deps import Deps
 from agent.nodes.budget import question_deadline, time_left
 from agent.nodes.screen import screen_resolved
 from agent.state import AgentState, Evidence, ToolCall
+from models.deadline import deadline_at
 from tools.base import ToolError, ToolResult, ToolTimeout
-from tools.deadline import deadline_at
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 
 from agent.deps import Deps
 from agent.state import AgentState
-from tools.deadline import deadline_at
+from models.deadline import deadline_at
 
 
 def question_deadline(state: AgentState, deps: Deps) -> AbstractContextManager[None]:

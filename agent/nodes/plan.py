@@ -9,7 +9,7 @@ from agent.deps import Deps
 from agent.nodes.budget import question_deadline, time_left
 from agent.planners.base import PlanContext
 from agent.state import AgentState, Evidence, MoleculeRef, add_usage, tool_model_calls
-from tools.deadline import deadline_at
+from models.deadline import deadline_at
 
 
 def over_budget(state: AgentState, deps: Deps) -> str | None:

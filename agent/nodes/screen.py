@@ -11,8 +11,8 @@ from agent.deps import Deps
 from agent.planners.parse import Mention, find_mentions
 from agent.safety import asks_to_make, refers_back
 from agent.state import AgentState
+from models.deadline import deadline_at
 from tools.base import ToolError
-from tools.deadline import deadline_at
 
 logger = logging.getLogger(__name__)
 

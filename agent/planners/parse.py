@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from agent.intents import Intent, ReactionTrigger, Unavailable, Vocabulary
+from models.smiles import looks_like_smiles
 from tools.base import ToolInputError
-from tools.chem.mol import ChemLimits, canonical_smiles, looks_like_smiles
+from tools.chem.mol import ChemLimits, canonical_smiles
 from tools.names.table import CAS_PATTERN, NameTable
 
 MentionKind = Literal["smiles", "invalid_smiles", "name", "cas", "reaction"]

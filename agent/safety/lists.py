@@ -19,8 +19,9 @@ from pathlib import Path
 
 from rdkit import Chem
 
+from models.rdkit_log import rdkit_messages
 from tools.base import ToolInputError
-from tools.chem.mol import parse_smiles, rdkit_messages
+from tools.chem.mol import parse_smiles
 
 SCHEDULE_1 = "OPCW schedule 1"
 

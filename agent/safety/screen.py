@@ -18,8 +18,10 @@ from rdkit import Chem
 
 from agent.safety.lists import ScheduleList, bundled_list, structure_key
 from agent.safety.terms import NameMatcher, asks_to_make, preparation_words, terms
+from models.rdkit_log import rdkit_messages
+from models.smiles import looks_like_smiles
 from tools.base import ToolInputError
-from tools.chem.mol import looks_like_smiles, parse_smiles, rdkit_messages
+from tools.chem.mol import parse_smiles
 from tools.names.table import CAS_PATTERN
 
 FAMILY = "family:"

@@ -44,7 +44,7 @@ def get_context(request: Request) -> ServerContext:
 def answering(ctx: ServerContext, images: list[str]) -> Iterator[list[str]]:
     """The request's images as files for one question (removed afterwards); an unusable image,
     a question the agent cannot take or a busy thread becomes the `ApiError` the client sees."""
-    from agent.api import QuestionError
+    from agent.question import QuestionError
     from tools.locks import LockBusy
 
     try:

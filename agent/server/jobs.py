@@ -80,7 +80,7 @@ def parse_items(raw: Any, limit: int) -> list[tuple[str, str]]:
 
 def answer_record(assistant: Assistant, item_id: str, question: str) -> dict[str, Any]:
     """The same record `chemagent batch` writes: the answer, or the reason there is none."""
-    from agent.api import QuestionError
+    from agent.question import QuestionError
 
     try:
         answer = assistant.ask(question)

@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 
 from models.chat import Generation, Message
+from models.deadline import limit, remaining
 from models.errors import BackendResponseError, BackendUnavailable
 from models.formats import canonicalize_smiles_in_text
 from models.presets import Preset
 from models.settings import ModelSettings
-from tools.deadline import DeadlineExceeded, limit, remaining
 
 logger = logging.getLogger(__name__)
 
@@ -197,10 +197,11 @@ class OpenAIChatModel:
 
     def _wait_s(self) -> float:
         """This request's limit: llm.timeout_s, cut to the question's deadline."""
-        try:
-            return limit(self.settings.timeout_s, f"the call to the model at {self.base}")
-        except DeadlineExceeded as exc:
-            raise BackendUnavailable(str(exc)) from None
+        return limit(
+            self.settings.timeout_s,
+            f"the call to the model at {self.base}",
+            raises=BackendUnavailable,
+        )
 
     def _send(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response:
         """One request whose whole answer must arrive within the limit (not each read: a server

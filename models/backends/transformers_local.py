@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from models.chat import Generation, Message, ThreadedAsync
+from models.deadline import remaining
 from models.errors import BackendUnavailable, ModelError, ModelLoadError
 from models.formats import canonicalize_smiles_in_text, chat_template
 from models.presets import Preset, get_preset
-from tools.deadline import remaining
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from typing import Any
 from rdkit import Chem
 from rdkit.Chem import Descriptors, rdMolDescriptors
 
+from models.rdkit_log import rdkit_messages
 from tools.base import ToolError
-from tools.chem.mol import rdkit_messages
 
 
 def formula(mol: Chem.Mol) -> str:

@@ -21,8 +21,8 @@ import sys
 import threading
 from typing import IO, Any
 
-from tools.base import ToolError, ToolInputError, ToolTimeout
-from tools.deadline import limit
+from models.deadline import limit
+from tools.base import ToolDeadlineExceeded, ToolError, ToolInputError, ToolTimeout
 
 logger = logging.getLogger(__name__)
 _HEADER = struct.Struct("!I")
@@ -92,7 +92,7 @@ class IsolatedRunner:
     def call(self, module: str, name: str, timeout_s: float, **kwargs: Any) -> Any:
         """Run `module.name(**kwargs)` in the child; kill it if it runs past `timeout_s` or the
         question's deadline, whichever comes first."""
-        timeout_s = limit(timeout_s, name.replace("_", " "))
+        timeout_s = limit(timeout_s, name.replace("_", " "), raises=ToolDeadlineExceeded)
         with self._lock:
             proc = self._start()
             assert proc.stdin is not None and proc.stdout is not None

@@ -1,29 +1,21 @@
 """Parsing and validation of SMILES with messages a chemist can act on, within size bounds.
 
 RDKit reports why a SMILES failed only through its logger, so parsing captures those log lines
-and turns them into one sentence plus a hint (`InvalidSmiles`).
+(`models.rdkit_log`) and turns them into one sentence plus a hint (`InvalidSmiles`). Telling
+SMILES from words in a question is `models.smiles.looks_like_smiles`.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from pydantic import BaseModel, ConfigDict, Field
-from rdkit import Chem, rdBase
+from rdkit import Chem
 
+from models.rdkit_log import rdkit_messages
 from tools.base import ToolInputError, ToolLimitError
 
-__all__ = [
-    "ChemLimits",
-    "InvalidSmiles",
-    "canonical_smiles",
-    "looks_like_smiles",
-    "parse_smiles",
-    "rdkit_messages",
-]
+__all__ = ["ChemLimits", "InvalidSmiles", "canonical_smiles", "parse_smiles"]
 
 
 class ChemLimits(BaseModel):
@@ -57,31 +49,6 @@ class ChemLimits(BaseModel):
 
 class InvalidSmiles(ToolInputError):
     """The string is not a SMILES RDKit can read; the message says what is wrong."""
-
-
-_ROOT_MARK = re.compile(r"^\[\d\d:\d\d:\d\d\]\s*")
-# RDKit reports why a parse failed only to its error log; captures are process-wide, so they are
-# serialised (parsing takes microseconds).
-_capture_lock = threading.RLock()
-
-
-class RDKitLog:
-    """The lines RDKit logged while a `rdkit_messages()` block ran."""
-
-    def __init__(self, capture: rdBase.CaptureErrorLog) -> None:
-        self._capture = capture
-
-    @property
-    def lines(self) -> list[str]:
-        text = str(self._capture.messages or "")
-        return [_ROOT_MARK.sub("", ln).strip() for ln in text.splitlines() if ln.strip()]
-
-
-@contextmanager
-def rdkit_messages() -> Iterator[RDKitLog]:
-    """Capture (and keep off the console) what RDKit logs while the block runs."""
-    with _capture_lock, rdBase.CaptureErrorLog() as capture:
-        yield RDKitLog(capture)
 
 
 _HINTS: tuple[tuple[str, str], ...] = (
@@ -180,35 +147,3 @@ def impossible_atom(mol: Chem.Mol) -> str | None:
 def canonical_smiles(smiles: str, limits: ChemLimits | None = None) -> str:
     """RDKit canonical isomeric SMILES of `smiles`."""
     return str(Chem.MolToSmiles(parse_smiles(smiles, limits)))
-
-
-_SMILES_CHARS = re.compile(r"^[A-Za-z0-9@+\-\[\]\(\)=#$:/\\%.*]+$")
-_SMILES_SYNTAX = re.compile(r"[=#\[\]\(\)@/\\%0-9]")
-_BRACKET_ATOM = re.compile(r"\[[^\]]*\]")
-_ORGANIC_ONLY = re.compile(r"^(?:Cl|Br|[BCNOSPFI])+$")
-# Upper-case words that happen to be valid organic-subset SMILES.
-_ACRONYMS = frozenset({"CNS", "BBB", "SPF", "COP", "NOS", "SOS", "POC", "FOB", "BOP", "CSF", "PPI"})
-
-
-def looks_like_smiles(token: str) -> bool:
-    """Whether a word from a question is meant as SMILES rather than prose.
-
-    True for tokens with SMILES syntax (bonds, branches, rings, brackets) made only of atom symbols
-    SMILES allows outside brackets, and for runs of three or more organic-subset atoms such as CCO.
-    Names (2-acetyloxybenzoic), formulas (C9H8O4) and acronyms (CNS) are not SMILES.
-    """
-    if not _SMILES_CHARS.match(token) or token in _ACRONYMS:
-        return False
-    bare = _BRACKET_ATOM.sub("", token).replace("Cl", "").replace("Br", "")
-    if any(ch.isalpha() and ch not in "BCNOSPFIbcnosp" for ch in bare):
-        return False
-    if not any(ch.isalpha() for ch in token):
-        return False
-    # All-lowercase words (sp3, cos) are prose unless they look like an aromatic ring (c1ccccc1).
-    if token.islower() and not (
-        "c" in token and any(ch.isdigit() for ch in token) and len(token) >= 5
-    ):
-        return False
-    if _SMILES_SYNTAX.search(token):
-        return True
-    return len(token) >= 3 and bool(_ORGANIC_ONLY.match(token))

@@ -7,9 +7,10 @@ from typing import Any
 from rdkit import Chem
 from rdkit.Chem import rdChemReactions
 
+from models.rdkit_log import rdkit_messages
 from tools.base import ToolInputError, ToolLimitError
 from tools.chem.isolation import default_runner
-from tools.chem.mol import ChemLimits, parse_smiles, rdkit_messages
+from tools.chem.mol import ChemLimits, parse_smiles
 
 
 def parse_reaction(smarts: str, limits: ChemLimits) -> rdChemReactions.ChemicalReaction:

@@ -11,9 +11,10 @@ from typing import Any
 
 from rdkit import Chem
 
+from models.rdkit_log import rdkit_messages
 from tools.base import ToolInputError, ToolLimitError
 from tools.chem.isolation import default_runner
-from tools.chem.mol import ChemLimits, rdkit_messages
+from tools.chem.mol import ChemLimits
 
 _MAX_RECURSION_DEPTH = 3
 

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 from rdkit import Chem
 
+from models.rdkit_log import rdkit_messages
+from models.smiles import looks_like_smiles
 from tools.base import ToolError, ToolInputError
-from tools.chem.mol import ChemLimits, canonical_smiles, looks_like_smiles, rdkit_messages
+from tools.chem.mol import ChemLimits, canonical_smiles
 from tools.names.opsin import Opsin
 from tools.names.table import CAS_PATTERN, NameTable, cas_checksum_ok
 

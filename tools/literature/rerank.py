@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from models.chat import ChatModel, Generation, Message, parse_reply
 from models.errors import ModelError
+from tools.literature.quoting import passages_as_data
 
 if TYPE_CHECKING:
     from tools.literature.index import Hit
@@ -126,8 +127,6 @@ class Reranking:
 
 
 def _prompt(query: str, hits: Sequence[Hit]) -> list[Message]:
-    from tools.literature.tools import passages_as_data
-
     fenced = passages_as_data([h.model_dump() for h in hits])
     return [
         Message(role="system", content=RERANK_SYSTEM),

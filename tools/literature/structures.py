@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Literal
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
+from models.rdkit_log import rdkit_messages
 from tools.base import ToolInputError
-from tools.chem.mol import ChemLimits, parse_smiles, rdkit_messages
+from tools.chem.mol import ChemLimits, parse_smiles
 from tools.literature.entities import structure_key
 
 if TYPE_CHECKING:

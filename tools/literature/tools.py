@@ -1,15 +1,12 @@
-"""The agent's `search_literature` tool, and how retrieved passages are quoted.
+"""The agent's `search_literature` and `search_literature_by_structure` tools.
 
-Passages are data, never instructions: the tool returns them as values, the template writer
-copies short exact quotes, and `passages_as_data` fences them for an LLM prompt so a paper that
-says "ignore previous instructions" cannot close its own fence.
+Passages are data, never instructions: the tools return them as values with short exact quotes;
+how passages are quoted and fenced for a prompt is `tools.literature.quoting`.
 """
 
 from __future__ import annotations
 
-import html
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -17,33 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tools.base import Tool, ToolError, ToolResult, tool
 from tools.chem.mol import ChemLimits
-from tools.literature.chunking import sentence_spans
+from tools.literature.quoting import best_quote, place, quote_around
 from tools.literature.rerank import Ranked
 from tools.literature.settings import LiteratureSettings
-from tools.literature.words import content_words
 
 if TYPE_CHECKING:
     from tools.literature.index import Hit, LiteratureIndex
     from tools.literature.rerank import Reranker
-
-
-def best_quote(passage: str, query: str, max_chars: int = 280) -> str:
-    """The passage's sentence sharing most content words with the query, as an exact substring.
-
-    Long sentences are cut at a word boundary; the result is always `passage[a:b]` for some a, b,
-    so a quote can be checked against the passage it claims to come from.
-    """
-    wanted = set(content_words(query))
-    spans = sentence_spans(passage) or [(0, len(passage))]
-
-    def overlap(span: tuple[int, int]) -> int:
-        return len(wanted & set(content_words(passage[span[0] : span[1]])))
-
-    a, b = max(spans, key=overlap)  # max keeps the first of equals: earlier sentences win ties
-    if b - a > max_chars:
-        cut = passage.rfind(" ", a, a + max_chars)
-        b = cut if cut > a else a + max_chars
-    return passage[a:b].rstrip()
 
 
 class SearchLiteratureArgs(BaseModel):
@@ -69,17 +46,6 @@ class StructureSearchArgs(BaseModel):
     )
     threshold: float = Field(0.7, ge=0.1, le=1.0, description="Least Tanimoto for `similar`.")
     k: int = Field(5, ge=1, le=20, description="Passages to return.")
-
-
-def quote_around(passage: str, surface: str, max_chars: int = 280) -> str:
-    """The sentence of the passage that writes `surface` (exact substring), else its first."""
-    at = passage.find(surface)
-    spans = sentence_spans(passage) or [(0, len(passage))]
-    a, b = next(((a, b) for a, b in spans if a <= at < b), spans[0])
-    if b - a > max_chars:
-        cut = passage.rfind(" ", a, a + max_chars)
-        b = cut if cut > a else a + max_chars
-    return passage[a:b].rstrip()
 
 
 class IndexHandle:
@@ -256,27 +222,3 @@ def _result(handle: IndexHandle, summary: str, data: dict[str, object]) -> ToolR
     if note := handle.note():
         data["note"], summary = note, f"{summary} Note: {note}."
     return ToolResult(summary=summary, data=data)
-
-
-def place(doc_id: object, page: object) -> str:
-    """Where a passage is, as answers and the CLI write it: "paper.pdf, p. 3" or "0.txt"."""
-    return f"{doc_id}, p. {page}" if page else str(doc_id)
-
-
-def passages_as_data(
-    passages: list[dict[str, object]], numbers: Sequence[int] | None = None
-) -> str:
-    """Passages fenced for an LLM prompt as quoted data, with markup in them escaped.
-
-    Escaping `<` and `>` means a passage can never end its own <passage> element, whatever it
-    says; the prompt tells the model that text inside these elements is material to cite, not
-    instructions to follow. `numbers` are the citation numbers the passages go by (default
-    1, 2, ...).
-    """
-    blocks = []
-    for n, p in zip(numbers or range(1, len(passages) + 1), passages, strict=True):
-        attrs = f'n="{n}" doc="{html.escape(str(p["doc_id"]))}"'
-        if p.get("page"):
-            attrs += f' page="{p["page"]}"'
-        blocks.append(f"<passage {attrs}>\n{html.escape(str(p['text']), quote=False)}\n</passage>")
-    return "\n".join(blocks)

@@ -26,7 +26,7 @@ from typing import Any
 from rdkit import Chem, rdBase
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
-from tools.chem.mol import rdkit_messages
+from models.rdkit_log import rdkit_messages
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from tools.base import ToolError
-from tools.deadline import limit
+from models.deadline import limit
+from tools.base import ToolDeadlineExceeded, ToolError
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class Opsin:
             return []
         # OPSIN reads one name per line: a newline inside a name would shift every answer.
         clean = [" ".join(n.split()) for n in names]
-        timeout_s = limit(self.timeout_s, "OPSIN")
+        timeout_s = limit(self.timeout_s, "OPSIN", raises=ToolDeadlineExceeded)
         try:
             proc = subprocess.run(
                 self._command(),

@@ -19,8 +19,8 @@ import os
 import threading
 from typing import Any
 
-from tools.base import ToolError
-from tools.deadline import limit
+from models.deadline import limit
+from tools.base import ToolDeadlineExceeded, ToolError
 from tools.names.opsin import bundled_jar
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def _load() -> Any:
 
 def iupac_name(smiles: str) -> str | None:
     """The verified preferred IUPAC name of `smiles`, or None when Orthonym gives none."""
-    limit(60.0, "Orthonym")
+    limit(60.0, "Orthonym", raises=ToolDeadlineExceeded)
     with _lock:
         namer = _load()
         try:

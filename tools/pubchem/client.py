@@ -22,7 +22,8 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import Request, urlopen
 
-from tools.deadline import limit, remaining
+from models.deadline import limit, remaining
+from tools.base import ToolDeadlineExceeded
 from tools.names.table import CAS_PATTERN, cas_checksum_ok
 from tools.pubchem.cache import AnswerCache
 from tools.pubchem.errors import (
@@ -228,7 +229,9 @@ class PubChemClient:
             retry_after = 0.0
             try:
                 req = Request(url, data=data, headers={"User-Agent": _USER_AGENT})
-                wait_s = limit(s.timeout_s, f"PubChem lookup of {what}")
+                wait_s = limit(
+                    s.timeout_s, f"PubChem lookup of {what}", raises=ToolDeadlineExceeded
+                )
                 with urlopen(req, timeout=wait_s) as resp:
                     self._watch_throttling(resp.headers.get("X-Throttling-Control", ""))
                     raw = read_within(resp, wait_s, s.max_response_mb)
@@ -332,7 +335,7 @@ def guess_namespace(identifier: str) -> Namespace:
         return "inchikey"
     if CAS_PATTERN.fullmatch(text):
         return "name"
-    from tools.chem.mol import looks_like_smiles
+    from models.smiles import looks_like_smiles
 
     return "smiles" if looks_like_smiles(text) else "name"
 

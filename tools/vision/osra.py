@@ -8,8 +8,8 @@ import signal
 import subprocess
 from pathlib import Path
 
-from tools.base import ToolError, ToolInputError, ToolTimeout
-from tools.deadline import limit
+from models.deadline import limit
+from tools.base import ToolDeadlineExceeded, ToolError, ToolInputError, ToolTimeout
 
 
 class OsraUnavailable(ToolError):
@@ -43,7 +43,7 @@ def recognise(image: Path, exe: str = "osra", timeout_s: float = 60.0) -> list[s
     """
     if not image.is_file():
         raise ToolInputError(f"image not found: {image}")
-    timeout_s = limit(timeout_s, "OSRA")
+    timeout_s = limit(timeout_s, "OSRA", raises=ToolDeadlineExceeded)
     proc = subprocess.Popen(
         [osra_path(exe), str(image)],
         stdout=subprocess.PIPE,

@@ -12,9 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tools.base import Tool, ToolError, ToolInputError, ToolResult, ToolTimeout, tool
+from models.deadline import limit
+from tools.base import (
+    Tool,
+    ToolDeadlineExceeded,
+    ToolError,
+    ToolInputError,
+    ToolResult,
+    ToolTimeout,
+    tool,
+)
 from tools.chem.mol import ChemLimits, canonical_smiles
-from tools.deadline import limit
 from tools.vision.osra import OsraUnavailable, recognise
 from tools.vision.settings import VisionSettings
 
@@ -79,7 +87,7 @@ def run_side_by_side(readers: dict[str, Callable[[], Any]], timeout_s: float) ->
     }
     out: dict[str, Any] = {}
     try:
-        wait_s = limit(timeout_s, "image recognition") + 5.0
+        wait_s = limit(timeout_s, "image recognition", raises=ToolDeadlineExceeded) + 5.0
         for name, fut in futures.items():
             try:
                 out[name] = fut.result(timeout=wait_s)

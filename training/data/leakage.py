@@ -45,7 +45,7 @@ def molecule_key(smiles: str) -> str | None:
 def molecules_in_text(text: str) -> set[str]:
     """Keys of the SMILES written in `text` (reactions split into their molecules; a dotted
     mixture counts both whole and by component)."""
-    from tools.chem.mol import looks_like_smiles
+    from models.smiles import looks_like_smiles
 
     found: set[str] = set()
     for raw in _SPLIT.split(text):

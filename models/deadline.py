@@ -4,7 +4,12 @@ The agent sets the deadline once (from `agent.time_budget_s`) and each layer ask
 still wait (`limit`), so per-call limits can no longer add up past the budget and a server that
 trickles bytes is cut off at the deadline instead of at each read. The deadline lives in a context
 variable: it follows the call into worker threads started with `contextvars.copy_context()` and
-is absent (no limit) for a tool called directly from Python.
+is absent (no limit) for a tool or model called directly from Python.
+
+It lives in the model layer, the lowest one, so that both the model backends and the tools can
+import it downwards. Each caller names the error it raises when the budget is spent
+(`limit(..., raises=...)`): a tool raises a `ToolTimeout`, a model backend a `BackendUnavailable`,
+so the deadline needs to know neither.
 """
 
 from __future__ import annotations
@@ -14,12 +19,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from tools.base import ToolTimeout
-
 _deadline: ContextVar[float | None] = ContextVar("chemagent_deadline", default=None)
 
 
-class DeadlineExceeded(ToolTimeout):
+class DeadlineExceeded(Exception):
     """The question's time budget is spent; the message says what was cut short."""
 
 
@@ -42,19 +45,17 @@ def remaining() -> float | None:
     return None if when is None else when - time.time()
 
 
-def limit(timeout: float, what: str = "this step") -> float:
-    """`timeout` cut to the time left; raises `DeadlineExceeded` when nothing is left."""
+def limit(
+    timeout: float, what: str = "this step", *, raises: type[Exception] = DeadlineExceeded
+) -> float:
+    """`timeout` cut to the time left; raises `raises` (whose message says what was skipped)
+    when nothing is left."""
     left = remaining()
     if left is None:
         return timeout
     if left <= 0.05:
-        raise DeadlineExceeded(
+        raise raises(
             f"{what} was skipped: the question's time budget was spent "
             "(setting agent.time_budget_s)"
         )
     return min(timeout, left)
-
-
-def expired() -> bool:
-    left = remaining()
-    return left is not None and left <= 0.05
