@@ -215,8 +215,16 @@ def test_design_scores_follow_molt5():
 
 
 def test_moleculenet_tasks_score_the_predictors_on_the_scaffold_test_split(tmp_path, settings):
-    """The shipped BACE model's card records its test ROC-AUC; the task must reproduce it."""
+    """The task scores the shipped BACE model on its scaffold test split: its ROC-AUC is the one
+    the loaded model gives on that split on this machine. (How far that figure may move from
+    the card's, which another machine computed, is test_predict.py's measured tolerance; a
+    fixed 2e-3 here was not measured.)"""
+    import numpy as np
+
+    from tools.predict.endpoints import catalogue
+    from tools.predict.metrics import mean_auc
     from tools.predict.model import load_model
+    from tools.predict.train import load_dataset
 
     task = get_task("moleculenet-bace")
     result = run_task(
@@ -226,8 +234,15 @@ def test_moleculenet_tasks_score_the_predictors_on_the_scaffold_test_split(tmp_p
         tmp_path,
     )
     assert result.n == 152  # OGB's BACE scaffold test split
-    card = load_model("bace").card
-    assert result.metrics["roc_auc"] == pytest.approx(card.test_roc_auc, abs=2e-3)
+    model = load_model("bace")
+    data = load_dataset(catalogue().get("bace"), data_for(task.name))
+    test = data.split.test
+    probs = model.probabilities(model.featurize([Chem.MolFromSmiles(data.smiles[i]) for i in test]))
+    # The tool answers one molecule at a time with probabilities to 4 decimals. On one machine
+    # the batch and one-at-a-time probabilities were identical (largest difference 0); should a
+    # rounding step still flip, it reorders a pair or two of the 81 x 71 pairs (1.7e-4 each).
+    expected = mean_auc(data.labels[test], np.round(probs, 4))
+    assert result.metrics["roc_auc"] == pytest.approx(expected, abs=1e-3)
     with pytest.raises(SystemError_, match="property-bace"):
         get_system("agent", task, settings)
 

@@ -109,9 +109,12 @@ def test_transient_faults_are_retried(replay, tmp_path, fault):
 
 
 def test_slow_answer_times_out_and_is_retried(replay, tmp_path):
-    replay.faults.slow_s = 1.5
+    # The retry must arrive within timeout_s: a normal replay answer took 2-45 ms on a loaded
+    # 2-core machine, so 2 s leaves a slower one about 40x room (0.5 s left 10x), and the slow
+    # answer still overshoots the timeout by 2 s.
+    replay.faults.slow_s = 4.0
     replay.inject("slow")
-    c = client(replay, tmp_path, timeout_s=0.5)
+    c = client(replay, tmp_path, timeout_s=2.0)
     assert c.lookup("benzene").cid == 241
     assert c.stats.retries == 1
 

@@ -73,8 +73,8 @@ class LiteratureSettings(BaseModel):
     rerank: bool = Field(
         False,
         description="With an LLM configured, it scores and summarises the closest passages and "
-        "search results follow its scores (one model call a search); off by default, see the "
-        "README for what it measured.",
+        "search results follow its scores (one model call a search); off by default, see "
+        "docs/literature.md for what it measured.",
     )
     rerank_candidates: int = Field(
         8, ge=2, le=20, description="Passages the LLM reads when re-ranking a search."

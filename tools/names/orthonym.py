@@ -8,7 +8,7 @@ and forbids it to download anything. Without the `centres` jar Orthonym runs in 
 which labels stereocentres with RDKit's CIP labeller.
 
 Orthonym pins rdkit==2026.3.5; the project keeps its own RDKit and installs Orthonym without its
-pins (`make` does `pip install --no-deps orthonym`): see the README's dependency notes.
+pins (`make` does `pip install --no-deps orthonym`): see docs/installation.md.
 """
 
 from __future__ import annotations
