@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +27,19 @@ def chemagent_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 UNREACHABLE = "http://127.0.0.1:9/rest"
+
+
+@functools.cache
+def _figure_tolerances() -> dict[str, dict[str, float]]:
+    path = ROOT / "tests" / "data" / "figure_tolerances.json"
+    return json.loads(path.read_text(encoding="utf-8"))["tolerances"]  # type: ignore[no-any-return]
+
+
+def figure_tolerance(endpoint: str, figure: str) -> float:
+    """How far a shipped model's stated test figure may move on another machine: measured by
+    `benchmarks/figure_spread.py --write` (other BLAS kernels, batch sizes, simulated rounding
+    flips of the MiniMol block), twice the largest move seen, never below 1e-4."""
+    return _figure_tolerances()[endpoint][figure]
 
 
 def shared_data() -> Path:
@@ -69,8 +84,14 @@ def assistant(chemagent_home: Path):
 def run_cli(
     *args: str, env_home: Path, timeout: float = 120, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `chemagent` in a fresh interpreter, as a user would (wide console, no wrapping)."""
-    env = {**os.environ, "CHEMAGENT_HOME": str(env_home), "COLUMNS": "200"}
+    """Run `chemagent` in a fresh interpreter, as a user would (wide console, no wrapping, no
+    colour whatever the CI's environment asks for, so the text the tests search is plain)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE")
+    }
+    env.update({"CHEMAGENT_HOME": str(env_home), "COLUMNS": "200", "NO_COLOR": "1"})
     return subprocess.run(
         [sys.executable, "-m", "agent", *args],
         input=stdin,

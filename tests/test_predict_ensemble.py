@@ -235,3 +235,17 @@ def test_cross_fitted_calibration_follows_the_training_balance_not_the_validatio
     assert float(np.mean(maps[0](oof["trees"][:, 0]))) == pytest.approx(train_rate, abs=0.03)
     shifted = float(np.mean(valid_maps[0](oof["trees"][:, 0])))
     assert shifted > train_rate + 0.1
+
+
+def test_fitting_the_perceptron_leaves_torchs_thread_count_as_it_was():
+    """torch's thread count is process-wide: a fit that left its own behind would change the
+    speed (and float sums) of whatever runs next in the process."""
+    import torch
+
+    before = torch.get_num_threads()
+    rng = np.random.default_rng(1)
+    X = np.hstack([rng.poisson(1.0, (32, 8)), rng.normal(0, 1, (32, 3))]).astype(np.float32)
+    Y = (X[:, :1] > 1).astype(float)
+    other = 1 if before != 1 else 2
+    fit_perceptron(X, Y, 8, MLPSpec(hidden=(4,), epochs=1, batch_size=16), 0, other)
+    assert torch.get_num_threads() == before

@@ -81,10 +81,21 @@ def fit_perceptron(
     X: np.ndarray, Y: np.ndarray, n_fingerprint: int, spec: MLPSpec, seed: int, threads: int
 ) -> Perceptron:
     """Masked binary cross-entropy over the tasks whose labels are known, AdamW, fixed epochs;
-    the same seed and thread count give the same weights."""
+    the same seed and thread count give the same weights. The thread count is torch's
+    process-wide setting, so it is put back afterwards."""
     import torch
 
+    previous = torch.get_num_threads()
     torch.set_num_threads(threads)
+    try:
+        return _fit(X, Y, n_fingerprint, spec, seed)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _fit(X: np.ndarray, Y: np.ndarray, n_fingerprint: int, spec: MLPSpec, seed: int) -> Perceptron:
+    import torch
+
     desc = X[:, n_fingerprint:].astype(np.float64)
     mean = desc.mean(0)
     std = desc.std(0) + 1e-6
