@@ -673,7 +673,8 @@ def check(blocks: list[Block], jobs: int = 2) -> list[Result]:
 
 
 def write(blocks: list[Block], jobs: int = 2) -> list[Path]:
-    """Rerun the blocks and rewrite their bodies (and python sources); returns changed pages."""
+    """Rerun the blocks and rewrite the bodies that differ beyond what may move (and python
+    sources); returns changed pages."""
     real = run_all(blocks, jobs)
     for (kind, arg), text in real.items():
         if "Traceback (most recent call last)" in text:
@@ -683,9 +684,9 @@ def write(blocks: list[Block], jobs: int = 2) -> list[Path]:
         lines = path.read_text(encoding="utf-8").splitlines()
         mine = [b for b in blocks if b.path == path and b.kind != "output-recorded"]
         for block in sorted(mine, key=lambda b: -b.fence_start):
-            lines[block.fence_start + 1 : block.fence_end] = real[(block.kind, block.arg)].split(
-                "\n"
-            )
+            text = real[(block.kind, block.arg)]
+            if differences(block.body, text):  # what only moves (timings, ids) is left as shown
+                lines[block.fence_start + 1 : block.fence_end] = text.split("\n")
             if block.source is not None:
                 src = (ROOT / block.arg).read_text(encoding="utf-8").rstrip("\n").split("\n")
                 lines[block.source[0] + 1 : block.source[1]] = src

@@ -69,7 +69,7 @@ def train_predictors(
     the classifiers (probabilities) and the regressors (values with intervals)."""
     from agent.settings import ConfigFileError, get_settings
     from tools.predict.endpoints import catalogue
-    from tools.predict.features import MissingExtra
+    from tools.predict.minimol import MissingExtra
     from tools.predict.train import DataMissing, render_report, train_endpoint
     from tools.predict.train_regression import render_regression_report, train_regression
 

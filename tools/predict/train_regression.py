@@ -25,7 +25,8 @@ from rdkit import Chem, DataStructs, rdBase
 
 from tools.predict.domain import Band, TrainingSet, band, fingerprint
 from tools.predict.endpoints import RegressionEndpoint
-from tools.predict.features import BlockTable, minimol_available
+from tools.predict.features import BlockTable
+from tools.predict.minimol import minimol_available
 from tools.predict.regression import IntervalBand, RegressionCard, RegressionModel
 from tools.predict.split import Split, scaffold_folds
 from tools.predict.train import Dataset, FeatureTable, Progress, fit_booster, load_dataset
