@@ -15,8 +15,9 @@ from rdkit import Chem
 
 from models.rdkit_log import rdkit_messages
 
-# A prompt token past these bounds (the defaults of the tools' `ChemLimits`) is left as written:
-# canonicalising it could take long and would not change what the model can do with it.
+# A prompt token past these bounds is left as written: canonicalising it could take long and
+# would not change what the model can do with it. They are also the defaults of the tools'
+# `ChemLimits` (tools.chem.mol), which take them from here.
 MAX_SMILES_CHARS = 5000
 MAX_HEAVY_ATOMS = 1000
 

