@@ -12,6 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
+from tools.chem.composition import ELEMENTS
 from tools.chem.groups import group_names
 from tools.chem.named_reactions import reaction_table
 
@@ -28,6 +29,7 @@ class Intent:
     fields: tuple[str, ...]
     pattern: re.Pattern[str]
     args: tuple[tuple[str, str], ...] = ()  # fixed arguments, e.g. a prediction endpoint
+    masks: bool = False  # its phrase is never part of a molecule name ("carbon" in "carbon atoms")
 
     def find(self, text: str) -> re.Match[str] | None:
         return self.pattern.search(text)
@@ -88,6 +90,8 @@ class Vocabulary:
     unavailable: tuple[Unavailable, ...] = ()
     reactions: tuple[ReactionTrigger, ...] = ()
     comparatives: tuple[Comparative, ...] = ()
+    formats: re.Pattern[str] | None = None  # "as a list of tuples": how to write, not what
+    overview_words: frozenset[str] = frozenset()  # words of "tell me about X"
 
 
 def _phrase_regex(phrases: list[str]) -> re.Pattern[str]:
@@ -98,8 +102,35 @@ def _phrase_regex(phrases: list[str]) -> re.Pattern[str]:
             .replace(r"\ ", r"\s+")
             .replace(r"\s+\*\s+", r"\s+.{1,60}?\s+")
         )
-        parts.append(body + (r"\w*" if phrase.endswith("*") else ""))
+        # a plural reads as the singular ("formulas", "molecular weights")
+        parts.append(body + (r"\w*" if phrase.endswith("*") else r"(?:s|es)?"))
     return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])", re.IGNORECASE)
+
+
+def _element_intents() -> list[dict[str, Any]]:
+    """One intent per element of the composition table ("how many carbon atoms", "count the
+    nitrogens", "number of Cl atoms"), written once here rather than thirteen times as data."""
+    out = []
+    for symbol, name in ELEMENTS.items():
+        names = [name, *(["sulphur"] if name == "sulfur" else [])]
+        phrases = [
+            *(f"{n} atom*" for n in names),
+            *(f"{n}s" for n in names),
+            *(f"number of {n}" for n in names),
+            *(f"how many {n}" for n in names),
+            *(f"{n} count" for n in names),
+            f"{symbol} atom*",
+        ]
+        out.append(
+            {
+                "name": f"{name}_count",
+                "tool": "atom_counts",
+                "fields": [f"{name}_atoms"],
+                "phrases": phrases,
+                "mask": True,
+            }
+        )
+    return out
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -118,11 +149,14 @@ def vocabulary() -> Vocabulary:
             fields=tuple(item["fields"]),
             pattern=_phrase_regex(item["phrases"]),
             args=tuple(sorted(item.get("args", {}).items())),
+            masks=bool(item.get("mask", False)),
         )
-        for item in raw["intent"]
+        for item in [*raw["intent"], *_element_intents()]
     )
     overview = tuple((tool, tuple(fields)) for tool, fields in raw["overview"]["tool_fields"])
     fields = {k: FieldFormat(**v) for k, v in raw["fields"].items()}
+    for name in ELEMENTS.values():
+        fields.setdefault(f"{name}_atoms", FieldFormat(label=f"{name} atoms"))
     groups = dict(_load("functional_groups.toml")["groups"])
     for name, smarts in group_names().items():  # the functional-group tool's table too
         groups.setdefault(name, smarts)
@@ -132,7 +166,7 @@ def vocabulary() -> Vocabulary:
     )
     words = frozenset(
         w
-        for item in [*raw["intent"], *raw.get("unavailable", [])]
+        for item in [*raw["intent"], *_element_intents(), *raw.get("unavailable", [])]
         for phrase in item["phrases"]
         for w in re.split(r"[\s\-]+", phrase.lower().rstrip("*"))
         if w and w != "*"
@@ -159,6 +193,13 @@ def vocabulary() -> Vocabulary:
         for c in raw.get("comparative", [])
     )
     words |= {w for c in comparatives for w in (*c.high, *c.low)}
+    format_phrases = list(raw.get("format", {}).get("phrases", []))
+    words |= {
+        w
+        for p in format_phrases
+        for w in re.split(r"[\s\-]+", p.lower().rstrip("*"))
+        if w and w != "*"
+    }
     return Vocabulary(
         intents,
         overview,
@@ -169,4 +210,6 @@ def vocabulary() -> Vocabulary:
         missing,
         reactions,
         comparatives,
+        _phrase_regex(format_phrases) if format_phrases else None,
+        frozenset(raw.get("overview_words", {}).get("words", [])),
     )

@@ -67,6 +67,8 @@ def format_value(name: str, value: Any) -> str:
         text = f"{value:.{fmt.decimals}f}"
         if float(text) == 0:
             text = text.lstrip("-")  # no "-0.00"
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
     elif isinstance(value, list):
         if value and isinstance(value[0], dict) and "label" in value[0]:
             text = ", ".join(f"{v['symbol']}{v['atom']} ({v['label']})" for v in value)

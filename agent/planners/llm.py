@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.planners.base import PlanContext
-from agent.planners.rules import NO_MOLECULE, RulePlanner
+from agent.planners.rules import NO_MOLECULE, NOT_UNDERSTOOD, RulePlanner
 from agent.planners.schema import Candidates, check_call, plan_schema
 from agent.prompts import PLANNER_REPAIR, PLANNER_SYSTEM, planner_user
 from agent.state import Evidence, Plan, ToolCall
@@ -238,7 +238,11 @@ class LLMPlanner:
         # Every call of the rule plan is added (its overview of a molecule named without a
         # recognised request included), so the hybrid plan gathers at least what the rules
         # would; names are resolved in a round of their own, as the rules do.
-        ready = _ask_model_for_unavailable(self.fallback.plan(ctx), ctx)
+        ready = self.fallback.plan(ctx)
+        if kept:  # the model read what the rules did not: no "not understood" beside its plan
+            understood_now = [u for u in ready.unavailable if not u.startswith(NOT_UNDERSTOOD)]
+            ready = ready.model_copy(update={"unavailable": understood_now})
+        ready = _ask_model_for_unavailable(ready, ctx)
         have = {c.key() for c in kept}
         added = [c for c in ready.calls if c.key() not in have]
         calls = kept + added

@@ -18,6 +18,7 @@ from typing import Any
 from agent.intents import Intent, Unavailable, Vocabulary, vocabulary
 from agent.planners.base import PlanContext
 from agent.planners.compare import Comparison, find_comparison, is_follow_up
+from agent.planners.normalise import normalise_question
 from agent.planners.parse import (
     Clause,
     Mention,
@@ -28,7 +29,14 @@ from agent.planners.parse import (
     reactions_named,
     split_clauses,
 )
-from agent.planners.spans import candidate_spans, list_members
+from agent.planners.references import (
+    CLASS_GROUPS,
+    DerivativeAsk,
+    Reference,
+    find_derivatives,
+    find_references,
+)
+from agent.planners.spans import STOPWORDS, candidate_spans, list_members
 from agent.state import Evidence, MoleculeRef, Plan, ToolCall
 from tools.chem.descriptors import DESCRIPTOR_NAMES
 from tools.chem.mol import ChemLimits
@@ -119,11 +127,38 @@ class RulePlanner:
         # `plan` runs once per round on the same question: parse it (SMILES included) once.
         self.analyse = lru_cache(maxsize=64)(self._analyse_question)
 
+    def _blocked(self, question: str) -> list[tuple[int, int]]:
+        """Spans that are never a molecule name: how to write the answer ("as a list of
+        tuples"), the element of an atom count ("carbon" in "count the carbon atoms"), words
+        pointing back into the thread ("the second one") and derivatives ("its methyl ester")."""
+        spans: list[tuple[int, int]] = []
+        if self.vocab.formats is not None:
+            spans += [m.span() for m in self.vocab.formats.finditer(question)]
+        for intent in self.vocab.intents:
+            if intent.masks:
+                spans += [m.span() for m in intent.pattern.finditer(question)]
+        spans += [(r.start, r.end) for r in find_references(question)]
+        spans += [(d.start, d.end) for d in find_derivatives(question)]
+        return spans
+
     def _analyse_question(self, question: str) -> tuple[list[Mention], list[Clause]]:
-        mentions = find_mentions(question, self.names, self.limits)
+        question = normalise_question(question)
+        blocked = self._blocked(question)
+
+        def inside_blocked(m: Mention) -> bool:
+            return m.kind == "name" and any(a <= m.start and m.end <= b for a, b in blocked)
+
+        mentions = [
+            m for m in find_mentions(question, self.names, self.limits) if not inside_blocked(m)
+        ]
         clauses = split_clauses(question, mentions, self.vocab)
-        unlisted = [m for clause in clauses for m in find_unlisted_names(clause)]
-        found, replaced = self._spotted(question, mentions, unlisted)
+        unlisted = [
+            m
+            for clause in clauses
+            for m in find_unlisted_names(clause)
+            if not any(a < m.end and m.start < b for a, b in blocked)
+        ]
+        found, replaced = self._spotted(question, mentions, unlisted, blocked)
         if replaced:  # a dictionary word inside a longer systematic name is part of that name
             mentions = [m for m in mentions if m not in replaced]
             for clause in clauses:
@@ -140,7 +175,11 @@ class RulePlanner:
         return sorted(mentions, key=lambda m: m.start), _attach_topics(question, clauses)
 
     def _spotted(
-        self, question: str, mentions: list[Mention], unlisted: list[Mention]
+        self,
+        question: str,
+        mentions: list[Mention],
+        unlisted: list[Mention],
+        blocked: list[tuple[int, int]],
     ) -> tuple[list[Mention], list[Mention]]:
         """Names no dictionary spotted: the words after "<property> of" cut to the longest
         prefix the offline resolver reads, spans it reads anywhere else (longest first), and
@@ -155,7 +194,7 @@ class RulePlanner:
             for m in unlisted
             for n in range(len(m.text.split()), 0, -1)
         ]
-        fixed = [(m.start, m.end) for m in mentions if m.kind != "name"]
+        fixed = [(m.start, m.end) for m in mentions if m.kind != "name"] + blocked
         spans = [
             (a, b, t)
             for a, b, t in candidate_spans(
@@ -188,7 +227,7 @@ class RulePlanner:
                 taken = [*others, (a, b)]
         kept = [m for m in mentions if m not in replaced]
         molecules = [(m.start, m.end) for m in [*kept, *found] if m.is_molecule]
-        for a, b, text in list_members(question, molecules, taken, self.vocab.words):
+        for a, b, text in list_members(question, molecules, taken + blocked, self.vocab.words):
             found.append(Mention(a, b, text, "name"))
         return found, replaced
 
@@ -210,14 +249,29 @@ class RulePlanner:
             Subject(m.name or m.smiles, m.smiles, source=m.source) for m in ctx.memory
         ]
 
+        made = {
+            (str(e.call.args.get("smiles")), str(e.call.args.get("derivative"))): e
+            for e in ctx.evidence
+            if e.call.tool == "derivative"
+        }
         for clause in clauses:
+            refs = find_references(clause.text)
+            referred = _referred(refs, previous, self.vocab.groups) if refs else []
+            context = referred or previous
+            given: list[Subject] = list(referred) if clause.mentions else []
+            skip: set[int] = set()
+            derivs = find_derivatives(clause.text)
+            if derivs:
+                derived, skip = self._derived(clause, derivs, context, resolved, calls, made)
+                given = derived
+                context = derived
             if clause.missing and not clause.intents and not clause.reactions:
                 own = [self._subject(m, resolved, calls) for m in clause.mentions if m.is_molecule]
-                about = [s.label for s in own or previous]
+                about = [s.label for s in own or context]
                 unavailable.extend(_not_available(u, about) for u in clause.missing)
-                for s in own or previous:
+                for s in own or context:
                     used.setdefault(s.label, s)
-                previous = own or previous
+                previous = own or context
                 continue
             literature = any(i.kind == "literature" for i, _ in clause.intents)
             named = [m.text for m in clause.mentions if m.is_molecule]
@@ -227,20 +281,35 @@ class RulePlanner:
                 if not (u.name == "synthesis" and clause.reactions)
             )
             cmp = self._comparison(clause)
-            own = self._plan_clause(clause, previous, resolved, calls, warnings, cmp is not None)
+            asks = [] if clause.intents or cmp is not None else self._unexplained(clause)
+            own = self._plan_clause(
+                clause,
+                context,
+                resolved,
+                calls,
+                warnings,
+                cmp is not None,
+                given=given,
+                skip=skip,
+                overview=not asks,
+            )
+            if asks and not clause.reactions and not literature and (own or context):
+                unavailable.append(_not_understood(clause.text, asks, own or context))
             if cmp is not None:
                 comparisons.append(cmp.as_dict())
-                for s in _merge_same_structure(own or previous):
+                for s in _merge_same_structure(own or context):
                     calls.add(
                         cmp.tool,
                         _args(cmp.tool, s.smiles, (cmp.field,)),
                         label=s.label,
                         focus=(cmp.field,),
                     )
-            for s in own or previous:
+            for s in own or context:
                 used.setdefault(s.label, s)
             if own:
                 previous = own
+            elif referred:
+                previous = referred
 
         if ctx.images and not can_read:
             warnings.append(
@@ -347,6 +416,68 @@ class RulePlanner:
             return Subject(m.text, None, failed=True)
         return Subject(m.text, str(hit.data["smiles"]), source=str(hit.data.get("source")))
 
+    def _unexplained(self, clause: Clause) -> list[str]:
+        """Words of a clause that neither name a molecule nor ask for an overview ("space
+        group" in "the space group of aspirin"): what the clause asks that no intent reads."""
+        text = list(mask(clause.text, clause.start, clause.mentions))
+        spans = [(r.start, r.end) for r in find_references(clause.text)]
+        spans += [(d.start, d.end) for d in find_derivatives(clause.text)]
+        if self.vocab.formats is not None:
+            spans += [m.span() for m in self.vocab.formats.finditer(clause.text)]
+        for a, b in spans:
+            text[a:b] = "_" * (b - a)
+        words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", "".join(text).lower())
+        return [
+            w
+            for w in dict.fromkeys(words)
+            if w not in self.vocab.overview_words and w not in STOPWORDS and len(w) > 1
+        ]
+
+    def _derived(
+        self,
+        clause: Clause,
+        asks: list[DerivativeAsk],
+        context: list[Subject],
+        resolved: dict[str, Evidence],
+        calls: _Calls,
+        made: dict[tuple[str, str], Evidence],
+    ) -> tuple[list[Subject], set[int]]:
+        """The derivatives a clause names, as subjects (None until built), and the mentions
+        used as their parents. "the methyl ester of X": X; "X methyl ester": X; "its methyl
+        ester": the molecule referred to."""
+        molecules = [m for m in clause.mentions if m.is_molecule]
+        out: list[Subject] = []
+        used: set[int] = set()
+        for d in asks:
+            a, b = clause.start + d.start, clause.start + d.end
+            parents: list[Mention] = []
+            if d.of_follows:
+                parents = [m for m in molecules if m.start >= b][:1]
+            elif not d.its:
+                parents = [m for m in molecules if m.end <= a][-1:]
+            used |= {m.start for m in parents}
+            subjects = [self._subject(m, resolved, calls) for m in parents] or context
+            for p in subjects:
+                label = f"{d.name} of {p.label}"
+                if p.failed or p.smiles is None:
+                    out.append(Subject(label, None, failed=p.failed))
+                    continue
+                e = made.get((p.smiles, d.name))
+                if e is None:
+                    calls.add(
+                        "derivative",
+                        {"smiles": p.smiles, "derivative": d.name},
+                        label=label,
+                        focus=("structure", "formula"),
+                    )
+                    out.append(Subject(label, None))
+                elif e.ok:
+                    source = f"built from {p.label} with RDKit"
+                    out.append(Subject(label, str(e.data["smiles"]), source=source))
+                else:
+                    out.append(Subject(label, None, failed=True))
+        return out, used
+
     def _literature_by_structure(
         self, clause: Clause, resolved: dict[str, Evidence], calls: _Calls
     ) -> bool:
@@ -390,7 +521,13 @@ class RulePlanner:
         calls: _Calls,
         warnings: list[str],
         compares: bool = False,
+        given: list[Subject] | None = None,
+        skip: set[int] | None = None,
+        overview: bool = True,
     ) -> list[Subject]:
+        """The calls of one clause. `given`: subjects found another way (molecules referred to
+        in the thread, derivatives); `skip`: mentions already used as a derivative's parent;
+        `overview`: whether a clause that asks nothing specific gets the overview."""
         kinds = {i.kind: (i, hit) for i, hit in clause.intents}
         if "literature" in kinds:
             intent, hit = kinds["literature"]
@@ -404,7 +541,7 @@ class RulePlanner:
             return []
         if clause.reactions:
             return self._named_reactions(clause, previous, resolved, calls)
-        mentions = list(clause.mentions)
+        mentions = [m for m in clause.mentions if m.start not in (skip or set())]
         if any(dict(i.args).get("endpoint") == "esol" for i, _ in clause.intents):
             for m in _solvents(clause):
                 mentions.remove(m)  # the solvent, not a molecule to predict for
@@ -433,13 +570,14 @@ class RulePlanner:
             if m.kind == "invalid_smiles":
                 calls.add("validate_smiles", {"smiles": m.text}, label=m.text, focus=("smiles",))
         own = [self._subject(m, resolved, calls) for m in mentions if m.is_molecule]
+        own = [*(given or []), *own]
         # A clause that only names an invalid SMILES is about that string, not the last molecule.
         invalid_only = any(m.kind == "invalid_smiles" for m in mentions)
         subjects = own or ([] if invalid_only else previous)
         ready = _merge_same_structure(subjects)
         waiting = any(s.smiles is None and not s.failed for s in subjects)
         single = [i for i, _ in clause.intents if i.kind == "single"]
-        if own and not clause.intents and not compares:
+        if own and not clause.intents and not compares and overview:
             for s in ready:
                 for tool, fields in self.vocab.overview:
                     calls.add(tool, _args(tool, s.smiles, fields), label=s.label, focus=fields)
@@ -576,6 +714,54 @@ def _attach_topics(question: str, clauses: list[Clause]) -> list[Clause]:
         out.append(c)
         i += 1
     return out
+
+
+NOT_UNDERSTOOD = "not understood"
+
+
+def _not_understood(text: str, words: list[str], about: list[Subject]) -> str:
+    """What a clause asked that no tool or rule reads, said instead of a guess."""
+    names = ", ".join(dict.fromkeys(s.label for s in about))
+    asked = " ".join(words[:6])
+    return (
+        f"{NOT_UNDERSTOOD}: I did not understand what {text.strip()!r} asks about {names} "
+        f"({asked!r} is not something I can compute or look up), so nothing was computed for "
+        "it. I can give formulas, masses, logP, TPSA, H-bond counts, rings, atom counts, "
+        "charge, drug-likeness, similarity, functional groups, named reactions, predicted "
+        "properties (solubility, toxicity, BBB penetration) or search the literature"
+    )
+
+
+def _referred(
+    refs: list[Reference], previous: list[Subject], groups: dict[str, str]
+) -> list[Subject]:
+    """The earlier molecules that "the second one", "both", "that acid" point to, in order."""
+    if not previous:
+        return []
+    out: list[Subject] = []
+    for r in refs:
+        if r.kind == "ordinal":
+            picked = [previous[r.index]] if -len(previous) <= r.index < len(previous) else []
+        elif r.kind == "that" and r.noun in CLASS_GROUPS and len(previous) > 1:
+            picked = _with_group(previous, groups.get(CLASS_GROUPS[r.noun], "")) or previous
+        else:
+            picked = list(previous)
+        out.extend(s for s in picked if s not in out)
+    return out
+
+
+def _with_group(subjects: list[Subject], smarts: str) -> list[Subject]:
+    from rdkit import Chem
+
+    pattern = Chem.MolFromSmarts(smarts) if smarts else None
+    if pattern is None:
+        return []
+    hits = []
+    for s in subjects:
+        mol = Chem.MolFromSmiles(s.smiles) if s.smiles else None
+        if mol is not None and mol.HasSubstructMatch(pattern):
+            hits.append(s)
+    return hits
 
 
 def _not_available(u: Unavailable, about: list[str]) -> str:

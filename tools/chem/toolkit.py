@@ -9,8 +9,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from rdkit import Chem
 
-from tools.base import Tool, ToolResult
+from tools.base import Tool, ToolInputError, ToolResult
 from tools.chem import (
+    composition,
     convert,
     depict,
     descriptors,
@@ -67,6 +68,12 @@ class NamedReactionArgs(_Args):
     reactants: list[str] = Field(min_length=1, max_length=4, description="Reactant SMILES.")
 
 
+class DerivativeArgs(SmilesArgs):
+    derivative: str = Field(
+        description="Which derivative: " + ", ".join(composition.DERIVATIVE_NAMES) + "."
+    )
+
+
 class ScaffoldArgs(SmilesArgs):
     generic: bool = Field(False, description="Replace all atoms by carbon and bonds by single.")
 
@@ -121,6 +128,38 @@ class ChemToolkit:
         values = descriptors.descriptors(mol, a.names)
         text = ", ".join(f"{k} {v}" for k, v in values.items())
         return ToolResult(summary=text, data={"smiles": smi, **values})
+
+    def atom_counts(self, a: SmilesArgs) -> ToolResult:
+        """Atoms of each element (hydrogens included), total atoms and net formal charge."""
+        mol, smi = self._mol(a.smiles)
+        counts = composition.atom_counts(mol)
+        fields = composition.composition_fields(mol)
+        text = ", ".join(f"{k} {v}" for k, v in counts.items())
+        return ToolResult(
+            summary=f"atoms {text}; net charge {fields['formal_charge']:+d}",
+            data={"smiles": smi, "counts": counts, **fields},
+        )
+
+    def derivative(self, a: DerivativeArgs) -> ToolResult:
+        """A derivative named relative to a molecule (its methyl ester, acetate, amide...), every
+        matching group converted."""
+        mol, smi = self._mol(a.smiles)
+        key = a.derivative.strip().lower()
+        if key not in composition.DERIVATIVES:
+            raise ToolInputError(
+                f"unknown derivative {a.derivative!r}; known: "
+                + ", ".join(composition.DERIVATIVE_NAMES)
+            )
+        try:
+            product = composition.derive(mol, key)
+        except composition.NoSuchGroup as exc:
+            raise ToolInputError(f"no {key} of {smi}: {exc}") from None
+        out = Chem.MolToSmiles(product)
+        f = convert.formula(product)
+        return ToolResult(
+            summary=f"{key} of {smi}: {out} ({f})",
+            data={"smiles": out, "parent": smi, "derivative": key, "formula": f},
+        )
 
     def drug_likeness(self, a: SmilesArgs) -> ToolResult:
         """Lipinski rule-of-five and Veber rule checks, with the violated criteria."""
@@ -240,6 +279,8 @@ class ChemToolkit:
             ("molecular_weight", SmilesArgs),
             ("descriptors", DescriptorArgs),
             ("drug_likeness", SmilesArgs),
+            ("atom_counts", SmilesArgs),
+            ("derivative", DerivativeArgs),
             ("similarity", SimilarityArgs),
             ("substructure_search", SubstructureArgs),
             ("apply_reaction", ReactionArgs),

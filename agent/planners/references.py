@@ -1,0 +1,119 @@
+"""Words that point back into the thread: "the second one", "both of them", "that acid", and
+derivatives named relative to a molecule: "its methyl ester", "the ethyl ester of X" (pure).
+
+A reference picks molecules from the previous turn, in the order they were named; a
+derivative names a new molecule made from the one it refers to.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from tools.chem.composition import DERIVATIVE_NAMES
+
+_ORDINALS = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+    "fifth": 4, "5th": 4, "last": -1, "former": 0, "latter": -1, "final": -1,
+}  # fmt: skip
+_NOUNS = (
+    r"one|ones|compound|compounds|molecule|molecules|drug|drugs|structure|structures|"
+    r"substance|chemical|acid|acids|amine|amines|alcohol|alcohols|ester|esters|ketone|"
+    r"aldehyde|phenol|amide|base|salt|ether|agent|molecule|option|candidate|entry|item"
+)
+_ORDINAL = re.compile(
+    r"\b(?:the|that|this)\s+(?P<ord>" + "|".join(_ORDINALS) + rf")\b(?:\s+(?:{_NOUNS})\b)?"
+    r"(?:\s+(?:one\s+)?(?:you\s+)?(?:mentioned|listed|named|above))?",
+    re.IGNORECASE,
+)
+_ALL = re.compile(
+    r"\b(?:both|all)(?:\s+(?:of\s+)?(?:them|these|those|three|four|five|two))?"
+    r"(?:\s+(?:" + _NOUNS + r"))?\b|\b(?:each|every)\s+(?:one|of\s+them)\b"
+    r"|\b(?:these|those)\s+(?:two|three|four|five)?\s*(?:" + _NOUNS + r")\b"
+    r"|\b(?:them|they|their)\b",
+    re.IGNORECASE,
+)
+_THAT = re.compile(
+    r"\b(?:that|this|the\s+same|said)\s+(?P<noun>" + _NOUNS + r")\b",
+    re.IGNORECASE,
+)
+# Class nouns that narrow "that acid" to the earlier molecules with that group (group names of
+# the functional-group table).
+CLASS_GROUPS = {
+    "acid": "carboxylic acid",
+    "acids": "carboxylic acid",
+    "amine": "primary amine",
+    "amines": "primary amine",
+    "alcohol": "alcohol",
+    "alcohols": "alcohol",
+    "ester": "ester",
+    "esters": "ester",
+    "ketone": "ketone",
+    "aldehyde": "aldehyde",
+    "phenol": "phenol",
+    "amide": "amide",
+    "ether": "ether",
+}
+
+RefKind = Literal["ordinal", "all", "that"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    start: int
+    end: int
+    kind: RefKind
+    index: int = 0  # ordinal: 0 first, -1 last
+    noun: str = ""  # "that acid": acid
+
+
+def find_references(text: str) -> list[Reference]:
+    """References in a clause (offsets into `text`), left to right, not overlapping."""
+    found: list[Reference] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= r.start or a >= r.end for r in found)
+
+    for m in _ORDINAL.finditer(text):
+        found.append(Reference(m.start(), m.end(), "ordinal", _ORDINALS[m["ord"].lower()]))
+    for m in _THAT.finditer(text):
+        if free(m.start(), m.end()):
+            found.append(Reference(m.start(), m.end(), "that", noun=m["noun"].lower()))
+    for m in _ALL.finditer(text):
+        if free(m.start(), m.end()):
+            found.append(Reference(m.start(), m.end(), "all"))
+    return sorted(found, key=lambda r: r.start)
+
+
+_DERIVATIVE = re.compile(
+    r"\b(?P<det>its|their|the|a|an)?\s*(?P<name>"
+    + "|".join(
+        re.escape(n).replace(r"\ ", r"[\s-]")
+        for n in sorted(DERIVATIVE_NAMES, key=len, reverse=True)
+    )
+    + r")s?\b(?:\s+derivatives?)?(?P<of>\s+(?:of|from|for)\b)?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class DerivativeAsk:
+    start: int
+    end: int
+    name: str  # key of the derivative table
+    of_follows: bool  # "the methyl ester of X": X is the parent
+    its: bool  # "its/their methyl ester": the parent is the molecule referred to
+
+
+def find_derivatives(text: str) -> list[DerivativeAsk]:
+    """ "its methyl ester", "the ethyl ester of X", "salicylic acid methyl ester"."""
+    out = []
+    for m in _DERIVATIVE.finditer(text):
+        name = re.sub(r"[\s-]+", " ", m["name"].lower())
+        name = name if name in DERIVATIVE_NAMES else name.replace(" ", "-", 1)
+        if name not in DERIVATIVE_NAMES:
+            continue
+        det = (m["det"] or "").lower()
+        out.append(DerivativeAsk(m.start(), m.end(), name, bool(m["of"]), det in ("its", "their")))
+    return out

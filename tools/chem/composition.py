@@ -1,0 +1,132 @@
+"""Atoms by element, net charge, and simple derivatives named relative to a molecule.
+
+Counting carbons or building "the methyl ester of salicylic acid" are what chemists ask after
+the formula; both are exact with RDKit, so no model is needed. Derivatives are the ones named by
+a functional-group change (an ester of an acid, an acetate of an alcohol, an amide), applied to
+every matching group, with the reaction written here as SMARTS.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from rdkit import Chem
+from rdkit.Chem import AllChem
+
+# Element names as questions write them, for the fields "carbon_atoms", ... (symbol -> name).
+ELEMENTS: dict[str, str] = {
+    "C": "carbon",
+    "H": "hydrogen",
+    "N": "nitrogen",
+    "O": "oxygen",
+    "S": "sulfur",
+    "P": "phosphorus",
+    "F": "fluorine",
+    "Cl": "chlorine",
+    "Br": "bromine",
+    "I": "iodine",
+    "B": "boron",
+    "Si": "silicon",
+    "Se": "selenium",
+}
+
+
+def atom_counts(mol: Chem.Mol) -> dict[str, int]:
+    """Atoms of each element, implicit hydrogens included, in Hill order (C, H, then A-Z)."""
+    counts: Counter[str] = Counter()
+    for atom in mol.GetAtoms():
+        counts[atom.GetSymbol()] += 1
+        counts["H"] += atom.GetTotalNumHs()
+    counts = Counter({k: v for k, v in counts.items() if v})
+    first = [s for s in ("C", "H") if s in counts] if "C" in counts else []
+    return {s: counts[s] for s in [*first, *sorted(set(counts) - set(first))]}
+
+
+def composition_fields(mol: Chem.Mol) -> dict[str, int]:
+    """`<element>_atoms` for every element of the table (zero when absent), total atoms and the
+    net formal charge: the fields the answer reports when one of them is asked for."""
+    counts = atom_counts(mol)
+    fields = {f"{name}_atoms": counts.get(sym, 0) for sym, name in ELEMENTS.items()}
+    fields["total_atoms"] = sum(counts.values())
+    fields["formal_charge"] = Chem.GetFormalCharge(mol)
+    return fields
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """A derivative by name: the SMARTS that makes it from the parent's group."""
+
+    name: str
+    group: str  # what the parent must have, in words
+    smarts: str
+
+
+_ALKYLS = {
+    "methyl": "C",
+    "ethyl": "CC",
+    "propyl": "CCC",
+    "isopropyl": "C(C)C",
+    "butyl": "CCCC",
+    "tert-butyl": "C(C)(C)C",
+    "benzyl": "Cc1ccccc1",
+    "phenyl": "c1ccccc1",
+}
+
+DERIVATIVES: dict[str, Derivative] = {
+    **{
+        f"{alkyl} ester": Derivative(
+            f"{alkyl} ester",
+            "a carboxylic acid",
+            f"[CX3:1](=[OX1:2])[OX2H1]>>[C:1](=[O:2])O{smiles}",
+        )
+        for alkyl, smiles in _ALKYLS.items()
+    },
+    **{
+        f"{alkyl} ether": Derivative(
+            f"{alkyl} ether",
+            "an OH group",
+            f"[OX2H1;!$(O[CX3]=O):1]>>[O:1]{smiles}",
+        )
+        for alkyl, smiles in _ALKYLS.items()
+        if alkyl != "phenyl"
+    },
+    "acetate": Derivative("acetate", "an OH group", "[OX2H1;!$(O[CX3]=O):1]>>[O:1]C(C)=O"),
+    "amide": Derivative("amide", "a carboxylic acid", "[CX3:1](=[OX1:2])[OX2H1]>>[C:1](=[O:2])N"),
+    "methylamide": Derivative(
+        "methylamide", "a carboxylic acid", "[CX3:1](=[OX1:2])[OX2H1]>>[C:1](=[O:2])NC"
+    ),
+    "acid chloride": Derivative(
+        "acid chloride", "a carboxylic acid", "[CX3:1](=[OX1:2])[OX2H1]>>[C:1](=[O:2])Cl"
+    ),
+    "n-acetyl": Derivative(
+        "N-acetyl derivative",
+        "an N-H amine",
+        "[NX3;H1,H2;!$(N[CX3]=[O,S,N]);!$(N-a):1]>>[N:1]C(C)=O",
+    ),
+}
+DERIVATIVE_NAMES: tuple[str, ...] = tuple(DERIVATIVES)
+
+
+class NoSuchGroup(ValueError):
+    """The parent lacks the group the derivative is made from."""
+
+
+def derive(mol: Chem.Mol, name: str) -> Chem.Mol:
+    """The derivative `name` of `mol`, every matching group converted (a diacid gives a diester).
+
+    Raises NoSuchGroup when nothing matches: "the methyl ester of benzene" is not a molecule."""
+    d = DERIVATIVES[name]
+    rxn = AllChem.ReactionFromSmarts(d.smarts)
+    current = Chem.Mol(mol)
+    changed = False
+    for _ in range(8):  # one group per pass; molecules with more groups than this are rare
+        products = rxn.RunReactants((current,))
+        if not products:
+            break
+        product = products[0][0]
+        Chem.SanitizeMol(product)
+        current, changed = product, True
+    if not changed:
+        raise NoSuchGroup(f"it has no {d.group.split(' ', 1)[1]} to make the {d.name} from")
+    return current
