@@ -797,7 +797,135 @@ def cases() -> list[Case]:
         "Which publications report the synthesis of MOFs for CO2 capture?",
     ]:
         add("literature", q, tool_ran("search_literature"))
+
+    # -- atoms by element and net charge (issue 37) --------------------------------------------
+    for q, smiles_or_name, element, symbol in [
+        ("How many oxygen atoms are there in aspirin?", "aspirin", "oxygen", "O"),
+        ("count the nitrogens in nicotine", "nicotine", "nitrogen", "N"),
+        ("Number of carbon atoms in CC(C)Cc1ccc(cc1)C(C)C(=O)O?", "ibuprofen", "carbon", "C"),
+        ("how many Cl atoms does sertraline contain", "sertraline", "chlorine", "Cl"),
+        ("Fluorine count of fluoxetine", "fluoxetine", "fluorine", "F"),
+    ]:
+        add(
+            "atom counts",
+            q,
+            contains(f"{element} atoms: {_element_count(smiles_or_name, symbol)}"),
+            [] if q.count("(") else [smiles_or_name],
+        )
+    for q, smiles in [
+        ("What is the net charge of C[N+](C)(C)C?", "C[N+](C)(C)C"),
+        ("formal charge of CC(=O)[O-]", "CC(=O)[O-]"),
+    ]:
+        charge = Chem.GetFormalCharge(mol(smiles))
+        add("atom counts", q, contains(f"net charge: {charge}"))
+
+    # -- derivatives named relative to a molecule ------------------------------------------------
+    for q, smiles in [
+        ("Formula of the methyl ester of benzoic acid", "COC(=O)c1ccccc1"),
+        ("What is the molecular weight of the ethyl ester of acetic acid?", "CCOC(C)=O"),
+        ("molar mass of phenol methyl ether", "COc1ccccc1"),
+    ]:
+        add("derivatives", q, contains(_any_property_of(smiles)))
+
+    # -- amounts: a mass to moles and back ------------------------------------------------------
+    for q, name, grams in [
+        ("How many mmol is 250 mg of paracetamol?", "paracetamol", 0.250),
+        ("I weighed 2 g of benzoic acid: how many moles is that?", "benzoic acid", 2.0),
+        ("What mass of urea is 0.1 mol?", "urea", 0.1 * Descriptors.MolWt(mol("urea"))),
+    ]:
+        mmol = grams / Descriptors.MolWt(mol(name)) * 1e3
+        add("amounts", q, contains(f"{mmol:.4g} mmol" if mmol >= 1e-4 else "mmol"), [name])
+
+    # -- references back into the thread ---------------------------------------------------------
+    add(
+        "thread references",
+        ["Give me the TPSA of nicotine, caffeine and urea.", "And the logP of the third one?"],
+        all_of(
+            values([LOGP], ["urea"]),
+            contains(absent=(f"logP (Crippen): {LOGP[1](mol('caffeine'))}",)),
+        ),
+        ["urea"],
+    )
+    add(
+        "thread references",
+        ["Molecular weights of toluene and phenol?", "What about the formula of the former?"],
+        values([FORMULA], ["toluene"]),
+        ["toluene"],
+    )
+    add(
+        "thread references",
+        ["TPSA of benzoic acid and aniline", "now the H-bond donors of both of them"],
+        values([HBD], ["benzoic acid", "aniline"]),
+        ["benzoic acid", "aniline"],
+    )
+    add(
+        "thread references",
+        ["Compare cyclohexanol and acetic acid by logP", "What is the formula of that acid?"],
+        all_of(values([FORMULA], ["acetic acid"]), contains(absent=("C6H12O",))),
+        ["acetic acid"],
+    )
+    add(
+        "thread references",
+        ["What's the formula of salicylic acid?", "and the molecular weight of its ethyl ester?"],
+        contains(f"molecular weight: {MW[1](mol('CCOC(=O)c1ccccc1O'))}"),
+    )
+
+    # -- honest fallback: no property list for a question not understood ------------------------
+    for q, name in [
+        ("What is the crystal space group of caffeine?", "caffeine"),
+        ("Who first isolated morphine?", "morphine"),
+        ("What colour are crystals of naphthalene?", "naphthalene"),
+        ("Is aspirin sold over the counter in Japan?", "aspirin"),
+    ]:
+        add("not understood", q, contains("did not understand", name, absent=_LISTED), [name])
+    for q, name in [("Tell me about nicotine", "nicotine"), ("urea?", "urea")]:
+        add("not understood", q, values([MW, FORMULA], [name]), [name])
+
+    # -- format words and other spellings ------------------------------------------------------
+    add(
+        "format and spelling",
+        "logP of toluene, as a list of tuples",
+        all_of(values([LOGP], ["toluene"]), contains(absent=("'tuples'",))),
+        ["toluene"],
+    )
+    add(
+        "format and spelling",
+        "Molecular weight of caffeine in JSON please",
+        all_of(values([MW], ["caffeine"]), contains(absent=("'JSON'",))),
+        ["caffeine"],
+    )
+    add(
+        "format and spelling",
+        "What’s the molecular‑weight of 2‐methylpropan‐1‐ol?",
+        values([MW], ["2-methylpropan-1-ol"]),
+    )
+    add("format and spelling", "ＴＰＳＡ of urea", values([TPSA], ["urea"]), ["urea"])
+    add(
+        "format and spelling",
+        "How heavy is a molecule of lidocaine?",
+        values([MW], ["lidocaine"]),
+        ["lidocaine"],
+    )
+    add(
+        "format and spelling",
+        "how greasy is tamoxifen",
+        values([LOGP], ["tamoxifen"]),
+        ["tamoxifen"],
+    )
     return c
+
+
+_LISTED = ("molecular weight:", "logP (Crippen):", "TPSA:")
+
+
+def _element_count(name: str, symbol: str) -> int:
+    m = Chem.AddHs(mol(name))
+    return sum(1 for a in m.GetAtoms() if a.GetSymbol() == symbol)
+
+
+def _any_property_of(smiles: str) -> str:
+    """The formula or molecular weight line the answer must hold for a built derivative."""
+    return rdMolDescriptors.CalcMolFormula(Chem.MolFromSmiles(smiles))
 
 
 def dropped(case: Case, answers: list[Any]) -> list[str]:

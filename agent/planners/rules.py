@@ -18,6 +18,7 @@ from typing import Any
 from agent.intents import Intent, Unavailable, Vocabulary, vocabulary
 from agent.planners.base import PlanContext
 from agent.planners.compare import Comparison, find_comparison, is_follow_up
+from agent.planners.meaning import IntentMatcher
 from agent.planners.normalise import normalise_question
 from agent.planners.parse import (
     Clause,
@@ -38,6 +39,7 @@ from agent.planners.references import (
 )
 from agent.planners.spans import STOPWORDS, candidate_spans, list_members
 from agent.state import Evidence, MoleculeRef, Plan, ToolCall
+from tools.chem.amounts import find_quantity
 from tools.chem.descriptors import DESCRIPTOR_NAMES
 from tools.chem.mol import ChemLimits
 from tools.literature.words import content_words
@@ -124,6 +126,7 @@ class RulePlanner:
         self.limits = limits or ChemLimits()
         self.vocab = vocab or vocabulary()
         self.offline = offline
+        self.meaning = IntentMatcher(self.vocab)
         # `plan` runs once per round on the same question: parse it (SMILES included) once.
         self.analyse = lru_cache(maxsize=64)(self._analyse_question)
 
@@ -152,6 +155,9 @@ class RulePlanner:
             m for m in find_mentions(question, self.names, self.limits) if not inside_blocked(m)
         ]
         clauses = split_clauses(question, mentions, self.vocab)
+        for clause in clauses:  # an amount to convert needs a quantity ("500 mg of X")
+            if find_quantity(clause.text) is None:
+                clause.intents = [(i, h) for i, h in clause.intents if i.tool != "convert_amount"]
         unlisted = [
             m
             for clause in clauses
@@ -258,12 +264,12 @@ class RulePlanner:
             refs = find_references(clause.text)
             referred = _referred(refs, previous, self.vocab.groups) if refs else []
             context = referred or previous
-            given: list[Subject] = list(referred) if clause.mentions else []
+            extra: list[Subject] = list(referred) if clause.mentions else []
             skip: set[int] = set()
             derivs = find_derivatives(clause.text)
             if derivs:
                 derived, skip = self._derived(clause, derivs, context, resolved, calls, made)
-                given = derived
+                extra = derived
                 context = derived
             if clause.missing and not clause.intents and not clause.reactions:
                 own = [self._subject(m, resolved, calls) for m in clause.mentions if m.is_molecule]
@@ -282,6 +288,15 @@ class RulePlanner:
             )
             cmp = self._comparison(clause)
             asks = [] if clause.intents or cmp is not None else self._unexplained(clause)
+            if asks and not clause.reactions and not literature and (clause.mentions or context):
+                meant = self._by_meaning(clause)
+                if meant is not None:
+                    clause, asks = meant, []
+                    label = ", ".join(self._field_label(f) for f in clause.intents[0][0].fields)
+                    warnings.append(
+                        f"Read {clause.text.strip()!r} as a question about {label} "
+                        "(matched by meaning, not by a known phrase)."
+                    )
             own = self._plan_clause(
                 clause,
                 context,
@@ -289,7 +304,7 @@ class RulePlanner:
                 calls,
                 warnings,
                 cmp is not None,
-                given=given,
+                extra=extra,
                 skip=skip,
                 overview=not asks,
             )
@@ -416,6 +431,28 @@ class RulePlanner:
             return Subject(m.text, None, failed=True)
         return Subject(m.text, str(hit.data["smiles"]), source=str(hit.data.get("source")))
 
+    def _by_meaning(self, clause: Clause) -> Clause | None:
+        """The clause with the intent its meaning matches, or None (see `agent.planners.meaning`)."""
+        text = re.sub(r"_+", "X", mask(clause.text, clause.start, clause.mentions))
+        hit = self.meaning.match(text)
+        if hit is None or hit.intent.kind != "single":
+            return None
+        whole = re.match(r".*", clause.text, re.DOTALL)
+        assert whole is not None
+        return Clause(
+            clause.start,
+            clause.end,
+            clause.text,
+            clause.mentions,
+            [(hit.intent, whole)],
+            clause.missing,
+            clause.reactions,
+        )
+
+    def _field_label(self, field: str) -> str:
+        fmt = self.vocab.fields.get(field)
+        return fmt.label if fmt is not None else field.replace("_", " ")
+
     def _unexplained(self, clause: Clause) -> list[str]:
         """Words of a clause that neither name a molecule nor ask for an overview ("space
         group" in "the space group of aspirin"): what the clause asks that no intent reads."""
@@ -521,11 +558,11 @@ class RulePlanner:
         calls: _Calls,
         warnings: list[str],
         compares: bool = False,
-        given: list[Subject] | None = None,
+        extra: list[Subject] | None = None,
         skip: set[int] | None = None,
         overview: bool = True,
     ) -> list[Subject]:
-        """The calls of one clause. `given`: subjects found another way (molecules referred to
+        """The calls of one clause. `extra`: subjects found another way (molecules referred to
         in the thread, derivatives); `skip`: mentions already used as a derivative's parent;
         `overview`: whether a clause that asks nothing specific gets the overview."""
         kinds = {i.kind: (i, hit) for i, hit in clause.intents}
@@ -570,7 +607,7 @@ class RulePlanner:
             if m.kind == "invalid_smiles":
                 calls.add("validate_smiles", {"smiles": m.text}, label=m.text, focus=("smiles",))
         own = [self._subject(m, resolved, calls) for m in mentions if m.is_molecule]
-        own = [*(given or []), *own]
+        own = [*(extra or []), *own]
         # A clause that only names an invalid SMILES is about that string, not the last molecule.
         invalid_only = any(m.kind == "invalid_smiles" for m in mentions)
         subjects = own or ([] if invalid_only else previous)
@@ -581,9 +618,14 @@ class RulePlanner:
             for s in ready:
                 for tool, fields in self.vocab.overview:
                     calls.add(tool, _args(tool, s.smiles, fields), label=s.label, focus=fields)
+        quantity = find_quantity(clause.text)
         for intent in single:
+            if intent.tool == "convert_amount" and quantity is None:
+                continue  # "the mass of aspirin" without an amount is its molecular weight
             for s in ready:
                 args = _args(intent.tool, s.smiles, intent.fields) | dict(intent.args)
+                if quantity is not None and intent.tool == "convert_amount":
+                    args |= {"value": quantity[0], "unit": quantity[1]}
                 units = units_in(clause.text, args.get("endpoint", ""))
                 if intent.tool == "predict_property" and units:
                     args["units"] = units  # "how soluble is caffeine in mg/mL?"
@@ -724,9 +766,8 @@ def _not_understood(text: str, words: list[str], about: list[Subject]) -> str:
     names = ", ".join(dict.fromkeys(s.label for s in about))
     asked = " ".join(words[:6])
     return (
-        f"{NOT_UNDERSTOOD}: I did not understand what {text.strip()!r} asks about {names} "
-        f"({asked!r} is not something I can compute or look up), so nothing was computed for "
-        "it. I can give formulas, masses, logP, TPSA, H-bond counts, rings, atom counts, "
+        f"{NOT_UNDERSTOOD}: I did not understand what you asked about {names} ({asked!r} is "
+        "nothing I can compute or look up), so nothing was computed for it. I can give formulas, masses, logP, TPSA, H-bond counts, rings, atom counts, "
         "charge, drug-likeness, similarity, functional groups, named reactions, predicted "
         "properties (solubility, toxicity, BBB penetration) or search the literature"
     )

@@ -11,6 +11,7 @@ from rdkit import Chem
 
 from tools.base import Tool, ToolInputError, ToolResult
 from tools.chem import (
+    amounts,
     composition,
     convert,
     depict,
@@ -71,6 +72,13 @@ class NamedReactionArgs(_Args):
 class DerivativeArgs(SmilesArgs):
     derivative: str = Field(
         description="Which derivative: " + ", ".join(composition.DERIVATIVE_NAMES) + "."
+    )
+
+
+class AmountArgs(SmilesArgs):
+    value: float = Field(gt=0, description="How much of the substance, in `unit`.")
+    unit: Literal["kg", "g", "mg", "µg", "ng", "mol", "mmol", "µmol", "nmol"] = Field(
+        description="Mass or amount unit of `value`."
     )
 
 
@@ -139,6 +147,13 @@ class ChemToolkit:
             summary=f"atoms {text}; net charge {fields['formal_charge']:+d}",
             data={"smiles": smi, "counts": counts, **fields},
         )
+
+    def convert_amount(self, a: AmountArgs) -> ToolResult:
+        """A mass of a substance in moles (and the reverse), from its average molecular weight."""
+        mol, smi = self._mol(a.smiles)
+        mw = convert.masses(mol)["molecular_weight"]
+        out = amounts.convert(a.value, a.unit, mw)
+        return ToolResult(summary=str(out["amount"]), data={"smiles": smi, **out})
 
     def derivative(self, a: DerivativeArgs) -> ToolResult:
         """A derivative named relative to a molecule (its methyl ester, acetate, amide...), every
@@ -281,6 +296,7 @@ class ChemToolkit:
             ("drug_likeness", SmilesArgs),
             ("atom_counts", SmilesArgs),
             ("derivative", DerivativeArgs),
+            ("convert_amount", AmountArgs),
             ("similarity", SimilarityArgs),
             ("substructure_search", SubstructureArgs),
             ("apply_reaction", ReactionArgs),
