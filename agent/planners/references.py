@@ -23,7 +23,7 @@ _NOUNS = (
     r"aldehyde|phenol|amide|base|salt|ether|agent|molecule|option|candidate|entry|item"
 )
 _ORDINAL = re.compile(
-    r"\b(?:the|that|this)\s+(?P<ord>" + "|".join(_ORDINALS) + rf")\b(?:\s+(?:{_NOUNS})\b)?"
+    r"\b(?:the|that|this)\s+(?P<ord>" + "|".join(_ORDINALS) + rf")(?![\w-])(?:\s+(?:{_NOUNS})\b)?"
     r"(?:\s+(?:one\s+)?(?:you\s+)?(?:mentioned|listed|named|above))?",
     re.IGNORECASE,
 )

@@ -102,7 +102,7 @@ DERIVATIVES: dict[str, Derivative] = {
     "n-acetyl": Derivative(
         "N-acetyl derivative",
         "an N-H amine",
-        "[NX3;H1,H2;!$(N[CX3]=[O,S,N]);!$(N-a):1]>>[N:1]C(C)=O",
+        "[NX3;H1,H2;!$(N[CX3]=[O,S,N]):1]>>[N:1]C(C)=O",
     ),
 }
 DERIVATIVE_NAMES: tuple[str, ...] = tuple(DERIVATIVES)
