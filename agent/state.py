@@ -112,5 +112,6 @@ class AgentState(TypedDict, total=False):
     usage: dict[str, int]  # per question: model calls, plans by rules/model, repairs, writer...
     answer: dict[str, Any] | None
     memory: list[dict[str, Any]]
+    turns: list[list[dict[str, Any]]]  # the molecules of each recent turn, oldest first
     history: list[dict[str, str]]
     agents: list[str]  # Schedule 1 agents named in recent turns (the safety screen's memory)

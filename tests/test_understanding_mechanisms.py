@@ -210,3 +210,21 @@ def test_amount_is_converted_with_the_molecular_weight(assistant):
     a = assistant.ask("Convert 500 mg of ibuprofen to mmol")
     mw = Descriptors.MolWt(Chem.MolFromSmiles("CC(C)Cc1ccc(cc1)C(C)C(=O)O"))
     assert f"{500 / mw:.4g} mmol" in a.text
+
+
+def test_ordinal_reaches_back_past_a_turn_about_one_molecule(assistant):
+    t = assistant.ask("MW of aspirin and caffeine").thread_id
+    assert [m.name for m in assistant.ask("logP of the first one", thread_id=t).molecules] == [
+        "aspirin"
+    ]
+    a = assistant.ask("and of the second?", thread_id=t)
+    assert [m.name for m in a.molecules] == ["caffeine"]
+    a = assistant.ask("and the other one's TPSA?", thread_id=t)
+    assert [m.name for m in a.molecules] == ["aspirin"]
+
+
+def test_ordinal_that_points_at_nothing_is_said_not_guessed(assistant):
+    t = assistant.ask("formula of urea").thread_id
+    a = assistant.ask("and the third one?", thread_id=t)
+    assert "could not tell which molecule" in a.text
+    assert a.molecules == [] and "CH4N2O" not in a.text

@@ -37,6 +37,10 @@ def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
         step=state.get("step", 0),
         evidence=evidence,
         memory=[MoleculeRef.model_validate(m) for m in state.get("memory", [])],
+        earlier=[
+            [MoleculeRef.model_validate(m) for m in turn]
+            for turn in reversed(state.get("turns", []))
+        ],
         tools=deps.tool_specs,
         llm_failed=bool(state.get("llm_failed")),
         model_calls_left=model_calls_left(state, deps),

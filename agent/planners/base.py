@@ -31,6 +31,10 @@ class PlanContext(BaseModel):
     memory: list[MoleculeRef] = Field(
         default_factory=list, description="Molecules of the previous turn, for 'its' and 'their'."
     )
+    earlier: list[list[MoleculeRef]] = Field(
+        default_factory=list,
+        description="The molecules of each earlier turn, newest first, for 'the second one'.",
+    )
     tools: list[ToolSpec] = Field(default_factory=list)
     llm_failed: bool = Field(
         False, description="The LLM failed earlier in this question: plan without it."

@@ -34,6 +34,10 @@ _ALL = re.compile(
     r"|\b(?:them|they|their)\b",
     re.IGNORECASE,
 )
+_OTHER = re.compile(
+    r"\bthe\s+other(?:\s+(?:" + _NOUNS + r"))?\b|\bthe\s+remaining(?:\s+(?:" + _NOUNS + r"))?\b",
+    re.IGNORECASE,
+)
 _THAT = re.compile(
     r"\b(?:that|this|the\s+same|said)\s+(?P<noun>" + _NOUNS + r")\b",
     re.IGNORECASE,
@@ -56,7 +60,7 @@ CLASS_GROUPS = {
     "ether": "ether",
 }
 
-RefKind = Literal["ordinal", "all", "that"]
+RefKind = Literal["ordinal", "all", "that", "other"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ def find_references(text: str) -> list[Reference]:
 
     for m in _ORDINAL.finditer(text):
         found.append(Reference(m.start(), m.end(), "ordinal", _ORDINALS[m["ord"].lower()]))
+    for m in _OTHER.finditer(text):
+        found.append(Reference(m.start(), m.end(), "other"))
     for m in _THAT.finditer(text):
         if free(m.start(), m.end()):
             found.append(Reference(m.start(), m.end(), "that", noun=m["noun"].lower()))

@@ -262,8 +262,17 @@ class RulePlanner:
         }
         for clause in clauses:
             refs = find_references(clause.text)
-            referred = _referred(refs, previous, self.vocab.groups) if refs else []
+            lists = [[_from_ref(m) for m in turn] for turn in ctx.earlier]
+            referred, lost = _referred(refs, previous, lists, self.vocab.groups)
+            warnings.extend(lost)
             context = referred or previous
+            if refs and not referred and not clause.mentions and previous:
+                if not lost:
+                    warnings.append(
+                        f"I could not tell which earlier molecule {clause.text.strip()!r} "
+                        "refers to; name it, please."
+                    )
+                context = []
             extra: list[Subject] = list(referred) if clause.mentions else []
             skip: set[int] = set()
             derivs = find_derivatives(clause.text)
@@ -339,6 +348,7 @@ class RulePlanner:
             and not searching
             and not unavailable
             and not any(m.kind in ("invalid_smiles", "reaction") for m in mentions)
+            and not any(find_references(c.text) for c in clauses)  # said which could not be told
         ):
             warnings.append(NO_MOLECULE)
         done_keys = {e.call.key() for e in ctx.evidence}
@@ -774,21 +784,43 @@ def _not_understood(text: str, words: list[str], about: list[Subject]) -> str:
 
 
 def _referred(
-    refs: list[Reference], previous: list[Subject], groups: dict[str, str]
-) -> list[Subject]:
-    """The earlier molecules that "the second one", "both", "that acid" point to, in order."""
-    if not previous:
-        return []
+    refs: list[Reference],
+    previous: list[Subject],
+    earlier: list[list[Subject]],
+    groups: dict[str, str],
+) -> tuple[list[Subject], list[str]]:
+    """The earlier molecules that "the second one", "both", "that acid", "the other one" point
+    to, in order, and what could not be told apart (said, never guessed)."""
     out: list[Subject] = []
+    lost: list[str] = []
+    # the most recent list of several molecules: what "the second one" indexes when the last
+    # turn was about one of them
+    listed = next((t for t in earlier if len(t) > 1), previous)
     for r in refs:
+        picked: list[Subject] = []
         if r.kind == "ordinal":
-            picked = [previous[r.index]] if -len(previous) <= r.index < len(previous) else []
+            for pool in (previous, listed):
+                if -len(pool) <= r.index < len(pool) and (len(pool) > 1 or r.index in (0, -1)):
+                    picked = [pool[r.index]]
+                    break
+            if not picked and (previous or listed):
+                lost.append(
+                    "I could not tell which molecule the ordinal refers to: the earlier turns "
+                    f"named {', '.join(s.label for s in listed or previous)}."
+                )
+        elif r.kind == "other":
+            here = {s.smiles for s in previous}
+            picked = [s for s in listed if s.smiles not in here] if listed is not previous else []
         elif r.kind == "that" and r.noun in CLASS_GROUPS and len(previous) > 1:
             picked = _with_group(previous, groups.get(CLASS_GROUPS[r.noun], "")) or previous
         else:
             picked = list(previous)
         out.extend(s for s in picked if s not in out)
-    return out
+    return out, lost
+
+
+def _from_ref(m: MoleculeRef) -> Subject:
+    return Subject(m.name or m.smiles, m.smiles, source=m.source)
 
 
 def _with_group(subjects: list[Subject], smarts: str) -> list[Subject]:
