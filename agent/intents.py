@@ -92,6 +92,7 @@ class Vocabulary:
     comparatives: tuple[Comparative, ...] = ()
     formats: re.Pattern[str] | None = None  # "as a list of tuples": how to write, not what
     overview_words: frozenset[str] = frozenset()  # words of "tell me about X"
+    not_names: frozenset[str] = frozenset()  # "Crippen", "Tanimoto": capitalised, not molecules
 
 
 def _phrase_regex(phrases: list[str]) -> re.Pattern[str]:
@@ -212,4 +213,5 @@ def vocabulary() -> Vocabulary:
         comparatives,
         _phrase_regex(format_phrases) if format_phrases else None,
         frozenset(raw.get("overview_words", {}).get("words", [])),
+        frozenset(raw.get("not_names", {}).get("words", [])),
     )

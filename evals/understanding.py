@@ -775,6 +775,8 @@ def cases() -> list[Case]:
             "ibuprofen",
         ),
         ("formula of morphine, Blorptazine", "Blorptazine", "morphine"),
+        ("Is Zorbitol heavier than caffeine?", "Zorbitol", "caffeine"),
+        ("What are the logP values of Quixanol and aspirin?", "Quixanol", "aspirin"),
     ]:
         checks = [unresolved(bad)] + ([contains(good)] if good else [])
         add("unresolved names", q, all_of(*checks), [bad] + ([good] if good else []))

@@ -37,7 +37,7 @@ from agent.planners.references import (
     find_derivatives,
     find_references,
 )
-from agent.planners.spans import STOPWORDS, candidate_spans, list_members
+from agent.planners.spans import STOPWORDS, candidate_spans, list_members, words
 from agent.state import Evidence, MoleculeRef, Plan, ToolCall
 from tools.chem.amounts import find_quantity
 from tools.chem.descriptors import DESCRIPTOR_NAMES
@@ -165,6 +165,7 @@ class RulePlanner:
             if not any(a < m.end and m.start < b for a, b in blocked)
         ]
         found, replaced = self._spotted(question, mentions, unlisted, blocked)
+        found += self._stray_names(clauses, [*mentions, *found], blocked)
         if replaced:  # a dictionary word inside a longer systematic name is part of that name
             mentions = [m for m in mentions if m not in replaced]
             for clause in clauses:
@@ -179,6 +180,47 @@ class RulePlanner:
                     mask(home.text, home.start, home.mentions), home.mentions, self.vocab
                 )
         return sorted(mentions, key=lambda m: m.start), _attach_topics(question, clauses)
+
+    def _stray_names(
+        self, clauses: list[Clause], known: list[Mention], blocked: list[tuple[int, int]]
+    ) -> list[Mention]:
+        """Capitalised words no dictionary reads in a clause that asks for something ("Is
+        Zorbitol heavier than caffeine?"): taken as names, so the resolver's failure is reported
+        rather than the molecule dropped. Question and intent words, method names ("Crippen")
+        and a clause's first word are not."""
+        taken = [(m.start, m.end) for m in known] + blocked
+        out: list[Mention] = []
+        for clause in clauses:
+            asks = (
+                clause.intents
+                or clause.missing
+                or any(
+                    w in self.vocab.words
+                    for w in re.findall(r"[a-z]+er\b|[a-z]+est\b", clause.text.lower())
+                )
+            )
+            if not asks or any(i.kind == "literature" for i, _ in clause.intents):
+                continue  # a literature question's words are its topic, not molecules
+            for i, (a, b, word) in enumerate(words(clause.text)):
+                start, end = clause.start + a, clause.start + b
+                lower = word.lower()
+                if (
+                    i == 0
+                    or len(word) < 4
+                    or not word[0].isupper()
+                    or sum(ch.isupper() for ch in word) > 1  # acronyms: MOFs, COVID
+                    or not re.fullmatch(r"[A-Za-z][A-Za-z0-9'\-]*", word)
+                    or lower in STOPWORDS
+                    or lower in self.vocab.words
+                    or lower in self.vocab.overview_words
+                    or lower in self.vocab.not_names
+                    or any(s < end and start < e for s, e in taken)
+                    or clause.text[:a].rstrip().endswith((".", "?", "!", ":"))
+                ):
+                    continue
+                out.append(Mention(start, end, word, "name"))
+                taken.append((start, end))
+        return out
 
     def _spotted(
         self,
