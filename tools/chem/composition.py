@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from rdkit import Chem
-from rdkit.Chem import AllChem
+from rdkit.Chem import rdChemReactions
 
 # Element names as questions write them, for the fields "carbon_atoms", ... (symbol -> name).
 ELEMENTS: dict[str, str] = {
@@ -117,7 +117,7 @@ def derive(mol: Chem.Mol, name: str) -> Chem.Mol:
 
     Raises NoSuchGroup when nothing matches: "the methyl ester of benzene" is not a molecule."""
     d = DERIVATIVES[name]
-    rxn = AllChem.ReactionFromSmarts(d.smarts)
+    rxn = rdChemReactions.ReactionFromSmarts(d.smarts)
     current = Chem.Mol(mol)
     changed = False
     for _ in range(8):  # one group per pass; molecules with more groups than this are rare
