@@ -34,9 +34,11 @@ if TYPE_CHECKING:
 
 
 def name_resolver(settings: Settings) -> NameResolver:
-    """Table and cache, OPSIN, PubChem: one resolver with the caches under the data folder."""
+    """Table, offline index and cache, OPSIN, PubChem: one resolver with the caches under the
+    data folder."""
     n, pc = settings.names, settings.pubchem
     return NameResolver(
+        table=builtin_table(n.index_file),
         cache=AnswerCache(settings.names_cache),
         opsin=Opsin(n.java, n.opsin_jar, n.opsin_timeout_s) if n.opsin else None,
         pubchem=PubChemClient(pc, settings.pubchem_cache),
@@ -182,7 +184,7 @@ class Deps:
             else IndexHandle(settings.literature_dir, settings.literature)
         )
         reg = registry or default_registry(settings, resolver, papers, vlm, llm or own_llm)
-        names = builtin_table()
+        names = builtin_table(settings.names.index_file)
         lst = (
             load_schedule_list(settings.safety.list_file)
             if settings.safety.list_file

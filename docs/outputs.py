@@ -227,6 +227,9 @@ def command_env(home: Path) -> dict[str, str]:
         env.pop(key, None)
     env.update(
         HOME=str(home),
+        # The user cache folder is not the throwaway HOME's: the offline name index built there
+        # once (tools/names/index.py) serves every block, as it serves every process.
+        XDG_CACHE_HOME=env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache"),
         PATH=f"{_bin_dir()}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
         COLUMNS=str(COLUMNS),
         LINES="50",

@@ -16,19 +16,24 @@ from agent.cli.models import NO_LLM, NO_VLM, model_status
 
 
 def _setup_names(settings: Any) -> None:
-    """The offline drug dictionary and Orthonym (structure -> IUPAC name)."""
+    """The offline name index (built here when missing, else on first use) and Orthonym
+    (structure -> IUPAC name)."""
     from tools.base import ToolError
-    from tools.names.drugs import drug_dictionary
+    from tools.chem.mol import canonical_smiles
     from tools.names.orthonym import iupac_name
+    from tools.names.table import builtin_table
 
-    drugs = drug_dictionary()
-    hit = drugs.entry("fentanyl") if drugs is not None else None
-    if hit is not None and hit.smiles:
-        out.print(f"drug names     ok (fentanyl -> {hit.smiles})")
-    else:
+    names = builtin_table(settings.names.index_file)
+    hit = names.lookup("fentanyl")
+    info = names.index.info() if names.index is not None else {}
+    if hit is not None and info:
         out.print(
-            "drug names     [yellow]unavailable[/]: pip install drug-named-entity-recognition"
+            f"name index     ok ({int(info['records']):,} compounds; "
+            f"fentanyl -> {canonical_smiles(hit.smiles)})"
         )
+    else:
+        why = names.index.unavailable if names.index is not None else None
+        out.print(f"name index     [yellow]unavailable[/]: {escape(why or 'see the log')}")
     if not settings.names.orthonym:
         out.print("Orthonym       off (setting names.orthonym)")
         return

@@ -3,6 +3,8 @@
 The package (MIT, Fast Data Science) carries about 20,000 drugs with 100,000 names, brand names
 and synonyms, and structures (from PubChem) for about 7,000 of them. We read its data file
 directly rather than importing the package, whose import touches the home folder and the network.
+Unpickling it takes half a second, so only the offline name index's build reads it
+(`tools.names.index`); questions read the index.
 
 Its structures are as PubChem lists the drug product: salts, hydrates, sometimes a mixture. The
 parent structure is what a chemist means by the drug's name, so counterions and water are
@@ -13,25 +15,21 @@ drug, and when the built-in table knows that drug its structure is preferred.
 
 from __future__ import annotations
 
-import bz2
-import importlib.util
 import logging
-import pickle
-import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from rdkit import Chem, rdBase
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from models.rdkit_log import rdkit_messages
+from tools.names.sources import SYSTEMATIC, drug_data_file, load_raw
+
+__all__ = ["SYSTEMATIC", "DrugDictionary", "DrugEntry", "drug_data_file", "drug_dictionary",
+           "load_raw", "parent_structure"]  # fmt: skip
 
 log = logging.getLogger(__name__)
-
-_SYSTEMATIC = re.compile(r"\d[,\d]*-[a-z]|-\d|\d,\d")
-_FILE = "drug_ner_dictionary.pkl.bz2"
 
 
 # Counter-ions and solvents of drug salts (neutral forms, canonical SMILES): never the parent.
@@ -63,17 +61,6 @@ class DrugEntry:
     note: str | None = None
 
 
-def _data_file() -> Path | None:
-    spec = importlib.util.find_spec("drug_named_entity_recognition")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / _FILE
-        if path.is_file():
-            return path
-    return None
-
-
 def parent_structure(smiles: str) -> tuple[str | None, str | None]:
     """(parent SMILES, note) of a drug product's structure; (None, why) for a mixture."""
     with rdkit_messages(), rdBase.BlockLogs():
@@ -103,43 +90,26 @@ def parent_structure(smiles: str) -> tuple[str | None, str | None]:
 
 
 class DrugDictionary:
-    """Look-ups and longest-match spotting of drug names (`find_names`), structures lazily."""
-
-    MAX_WORDS = 5
+    """Look-ups in the whole dictionary held in memory, structures lazily. Questions do not use
+    it (the index holds the same names, opened in milliseconds); it is here for checks."""
 
     def __init__(self, raw: dict[str, Any]) -> None:
         self._variants: dict[str, list[str]] = raw["drug_variant_to_canonical"]
         self._data: dict[str, dict[str, Any]] = raw["drug_canonical_to_data"]
         self._entries: dict[str, DrugEntry] = {}
-        # Only names that lead to one structured drug are spotted in questions; short names
-        # (three letters or fewer) are too often ordinary words or abbreviations.
-        self._spot = {
-            v
-            for v, cs in self._variants.items()
-            if len(cs) == 1
-            and self._data.get(cs[0], {}).get("smiles")
-            and len(v) >= 4
-            and not _SYSTEMATIC.search(v)
-        }
 
     @classmethod
     def load(cls) -> DrugDictionary | None:
         """The installed package's dictionary, or None (with a log line) when it is missing."""
-        path = _data_file()
-        if path is None:
-            log.warning("drug-named-entity-recognition is not installed: no offline drug names")
-            return None
-        with bz2.open(path, "rb") as fh:
-            # The package's own data file, installed beside its code: as trusted as the code.
-            raw = pickle.load(fh)  # noqa: S301
-        return cls(raw)
+        raw = load_raw()
+        return cls(raw) if raw is not None else None
 
     def canonical(self, name: str) -> str | None:
         """The dictionary's drug for a name or brand ("Advil" -> "ibuprofen"), or None.
 
         Names with locants ("benzene-1,4-diol") are left to OPSIN, which reads them exactly:
         the dictionary's structures for such entries are not always the named compound."""
-        if _SYSTEMATIC.search(name):
+        if SYSTEMATIC.search(name):
             return None
         cs = self._variants.get(" ".join(name.lower().split()))
         return cs[0] if cs and len(cs) == 1 else None
@@ -157,28 +127,6 @@ class DrugDictionary:
             )
             self._entries[canonical] = DrugEntry(str(data.get("name", canonical)), smiles, note)
         return self._entries[canonical]
-
-    def find_names(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, text) of drug names in `text`, longest match first, left to right."""
-        # Whole words only: a drug name inside a systematic name ("...]carbamate") is not one.
-        words = [
-            (m.start(1), m.end(1))
-            for m in re.finditer(r"(?<!\S)[\"'(]*([^\s\[\]]+?)[\"'.,;:?!)]*(?!\S)", text)
-            if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9'\-]*", m.group(1))
-        ]
-        out: list[tuple[int, int, str]] = []
-        i = 0
-        while i < len(words):
-            for n in range(min(self.MAX_WORDS, len(words) - i), 0, -1):
-                a, b = words[i][0], words[i + n - 1][1]
-                span = text[a:b]
-                if " ".join(span.lower().split()) in self._spot:
-                    out.append((a, b, span))
-                    i += n
-                    break
-            else:
-                i += 1
-        return out
 
 
 @cache

@@ -1,7 +1,13 @@
-"""Name -> structure in the order that costs least: table and cache, OPSIN, then PubChem.
+"""Name -> structure in the order that costs least: the built-in table, the offline name index
+(PubChem's table from the `chemicals` package, DrugCentral, the drug dictionary) and the cache,
+then OPSIN, then PubChem.
 
-Systematic names never need the network (OPSIN parses them), trivial and trade names need
-PubChem once and then come from the cache. Every answer says where it came from.
+Systematic names never need the network (OPSIN parses them); trivial and trade names are mostly
+in the offline index, and the rest need PubChem once and then come from the cache. Only when every
+source has failed is a name taken for a misspelling: a unique close match among the index's
+names is used and said ("assumed 'paracetmol' means paracetamol"), several are offered. That is
+after OPSIN, which reads systematic names exactly, so a systematic name is never "corrected" into
+another compound. Every answer says where it came from.
 """
 
 from __future__ import annotations
@@ -110,16 +116,19 @@ class NameResolver:
         for i in pending:
             why = self.table.why_not(queries[i])
             notes.setdefault(i, []).append(why or "not in the offline dictionaries")
+        unparsed: set[int] = set()  # names OPSIN read and found no structure in
         if pending and self.opsin is not None:
-            pending = self._opsin_pass(queries, pending, notes, done)
+            pending = self._opsin_pass(queries, pending, notes, done, unparsed)
         if pending:
-            self._pubchem_pass(queries, pending, notes, done)
+            self._pubchem_pass(queries, pending, notes, done, unparsed)
         return [results[i] for i in range(len(queries))]
 
     def resolve_offline(self, queries: list[str]) -> list[Resolution | None]:
-        """Each name through the table, the drug dictionary, the cache and OPSIN (one JVM run),
-        never PubChem: cheap enough to try every candidate name in a question."""
-        results, pending = self._locally(queries)
+        """Each name through the table, the offline index, the cache and OPSIN (one JVM run),
+        never PubChem and never a spelling correction: cheap enough to try every candidate name
+        in a question. These are guesses at where a name is, so the index answers only for
+        names it would spot in running text (not "salt", "lead" or "carbon")."""
+        results, pending = self._locally(queries, spotted_only=True)
         if pending and self.opsin is not None:
 
             def done(i: int, outcome: Outcome) -> None:
@@ -130,19 +139,21 @@ class NameResolver:
             r if isinstance(r := results.get(i), Resolution) else None for i in range(len(queries))
         ]
 
-    def _locally(self, queries: list[str]) -> tuple[dict[int, Outcome], list[int]]:
+    def _locally(
+        self, queries: list[str], spotted_only: bool = False
+    ) -> tuple[dict[int, Outcome], list[int]]:
         """Outcomes from the tables and the cache, and the indices still to resolve."""
         found: dict[int, Outcome] = {}
         pending: list[int] = []
         for i, q in enumerate(queries):
-            early = self._local(q)
+            early = self._local(q, spotted_only)
             if early is None:
                 pending.append(i)
             else:
                 found[i] = early
         return found, pending
 
-    def _local(self, query: str) -> Outcome | None:
+    def _local(self, query: str, spotted_only: bool = False) -> Outcome | None:
         q = " ".join(query.split())
         if not q:
             return ResolveFailure(query=query, kind="invalid", error="empty name")
@@ -152,7 +163,7 @@ class NameResolver:
                 kind="invalid",
                 error=f"{q} is not a valid CAS number (its check digit is wrong)",
             )
-        hit = self.table.lookup(q)
+        hit = self.table.lookup(q, spotted_only=spotted_only)
         if hit is not None:
             return hit.model_copy(update={"query": query, "smiles": canonical_smiles(hit.smiles)})
         return self._recall(_key(q), query)
@@ -174,6 +185,7 @@ class NameResolver:
         pending: list[int],
         notes: dict[int, list[str]],
         done: Callable[[int, Outcome], None],
+        unparsed: set[int] | None = None,
     ) -> list[int]:
         assert self.opsin is not None
         ask = [i for i in pending if not CAS_PATTERN.fullmatch(queries[i].strip())]
@@ -197,6 +209,8 @@ class NameResolver:
             if smiles is None:
                 notes.setdefault(i, []).append(r.error or "OPSIN cannot parse it")
                 left.append(i)
+                if not r.smiles and unparsed is not None:
+                    unparsed.add(i)
                 continue
             res = Resolution(
                 query=queries[i], name=" ".join(queries[i].split()), smiles=smiles, source="OPSIN"
@@ -211,22 +225,47 @@ class NameResolver:
         pending: list[int],
         notes: dict[int, list[str]],
         done: Callable[[int, Outcome], None],
+        unparsed: set[int],
     ) -> None:
         def one(i: int) -> tuple[int, Outcome]:
-            return i, self._from_pubchem(queries[i], notes.get(i, []))
+            found = self._from_pubchem(queries[i], notes.get(i, []))
+            return i, self._respelt(found, assume=i in unparsed)
 
         if self.pubchem is None:
             for i in pending:
-                done(
-                    i,
-                    _failure(
-                        queries[i], "not_found", notes.get(i, []), "PubChem is not configured"
-                    ),
+                why = _failure(
+                    queries[i], "not_found", notes.get(i, []), "PubChem is not configured"
                 )
+                done(i, self._respelt(why, assume=i in unparsed))
             return
         with ThreadPoolExecutor(max_workers=min(self.workers, len(pending))) as pool:
             for i, outcome in pool.map(one, pending):
                 done(i, outcome)
+
+    def _respelt(self, outcome: Outcome, assume: bool) -> Outcome:
+        """A name no source knows, read as a misspelling: the one compound the closest names
+        in the offline index mean, said in its note; or the failure, offering the close names.
+
+        A correction is assumed only for a name OPSIN has read and found no structure in
+        (`assume`): without OPSIN a systematic name ("propylcycloheptane") cannot be told from
+        a misspelling of another compound ("propylcyclohexane"), so it is only offered."""
+        if not isinstance(outcome, ResolveFailure) or outcome.kind == "invalid":
+            return outcome
+        guess, options = self.table.spelling(outcome.query)
+        if guess is not None and not assume:
+            options = [guess.name]
+        elif guess is not None:
+            try:
+                smiles = canonical_smiles(guess.smiles, self.limits)
+            except ToolInputError:
+                return outcome
+            return guess.model_copy(update={"smiles": smiles})
+        if options:
+            offer = (
+                f"{', '.join(options[:-1])} or {options[-1]}" if len(options) > 1 else options[0]
+            )
+            return outcome.model_copy(update={"error": f"{outcome.error}; did you mean {offer}?"})
+        return outcome
 
     def _from_pubchem(self, query: str, notes: list[str]) -> Outcome:
         assert self.pubchem is not None

@@ -1,7 +1,9 @@
 """A local table of common compound names, synonyms and CAS numbers with their structures.
 
 It lets the assistant understand "aspirin" or "50-78-2" with no network and no Java, and it lets
-the rule planner spot names in a question by longest match.
+the rule planner spot names in a question by longest match. Behind it, opened only when a name
+is not in the table, is the offline name index (`tools.names.index`: PubChem's table from the
+`chemicals` package, DrugCentral, the drug dictionary); the table's own rows always win.
 """
 
 from __future__ import annotations
@@ -15,20 +17,21 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tools.names.cas import CAS_PATTERN, cas_checksum_ok
+from tools.names.sources import DRUGS_SOURCE
+
 if TYPE_CHECKING:
-    from tools.names.drugs import DrugDictionary
+    from tools.names.index import IndexHit, NameIndex, Spelling
 
-DRUGS_SOURCE = "drug dictionary (drug-named-entity-recognition)"
-
-CAS_PATTERN = re.compile(r"\b(\d{2,7}-\d{2}-\d)\b")
-
-
-def cas_checksum_ok(cas: str) -> bool:
-    """CAS numbers end in a check digit: the weighted sum of the other digits mod 10."""
-    digits = cas.replace("-", "")
-    body, check = digits[:-1], int(digits[-1])
-    total = sum(int(d) * w for w, d in enumerate(reversed(body), start=1))
-    return total % 10 == check
+__all__ = [
+    "CAS_PATTERN",
+    "DRUGS_SOURCE",
+    "NameTable",
+    "Resolution",
+    "builtin_rows",
+    "builtin_table",
+    "cas_checksum_ok",
+]
 
 
 class Resolution(BaseModel):
@@ -40,14 +43,20 @@ class Resolution(BaseModel):
     name: str
     smiles: str
     cas: str | None = None
-    cid: int | None = Field(None, description="PubChem CID, when PubChem answered.")
+    cid: int | None = Field(
+        None, description="PubChem CID, when PubChem or PubChem's offline table answered."
+    )
     formula: str | None = None
     source: str = Field(
-        description="Where the structure came from: 'built-in table', 'OPSIN' or 'PubChem CID n'."
+        description="Where the structure came from: 'built-in table', an offline dictionary "
+        "('DrugCentral 2021', 'PubChem-derived table (chemicals package)', the drug dictionary), "
+        "'OPSIN' or 'PubChem CID n'."
     )
     cached: bool = Field(False, description="True when this answer was read from the local cache.")
     note: str | None = Field(
-        None, description="What the answer should say about the structure (brand, salt)."
+        None,
+        description="What the answer should say about the structure (brand, synonym, salt, "
+        "a misspelling assumed).",
     )
 
     @property
@@ -62,11 +71,11 @@ class Resolution(BaseModel):
 
 
 class NameTable:
-    """Case-insensitive lookup of names, synonyms and CAS numbers; with a drug dictionary, also of
-    drug and brand names (the table's own rows win)."""
+    """Case-insensitive lookup of names, synonyms and CAS numbers; with the offline name index,
+    also of the 100,000 compounds and drugs it holds (the table's own rows win)."""
 
-    def __init__(self, rows: list[dict[str, str]], drugs: DrugDictionary | None = None) -> None:
-        self.drugs = drugs
+    def __init__(self, rows: list[dict[str, str]], index: NameIndex | None = None) -> None:
+        self.index = index
         self._by_key: dict[str, dict[str, str]] = {}
         for row in rows:
             keys = [row["name"], *filter(None, row.get("synonyms", "").split("|"))]
@@ -90,38 +99,50 @@ class NameTable:
         with path.open(newline="", encoding="utf-8") as fh:
             return cls(list(csv.DictReader(fh)))
 
-    def lookup(self, query: str) -> Resolution | None:
+    def lookup(self, query: str, *, spotted_only: bool = False) -> Resolution | None:
+        """The table's row for a name, else the index's answer. `spotted_only` keeps to the
+        index's names that may be found in running text (not "salt", not "carbon"): for names
+        guessed from a question rather than given."""
         row = self._by_key.get(" ".join(query.lower().split()))
-        return _from_row(query, row) if row is not None else self._drug(query)
+        if row is not None:
+            return _from_row(query, row)
+        hit = self.index.lookup(query, spotted_only=spotted_only) if self.index else None
+        return self._from_index(query, hit) if hit is not None else None
 
-    def _drug(self, query: str) -> Resolution | None:
-        entry = self.drugs.entry(query) if self.drugs is not None else None
-        if entry is None:
-            return None
-        key = " ".join(query.lower().split())
-        brand = None
-        if entry.name.lower() != key:
-            brand = f"{query.strip()} = {entry.name.lower()} in the drug dictionary"
-        row = self._by_key.get(entry.name.lower())
-        if row is not None:  # the drug is in the table: its structure there is checked
-            return _from_row(query, row, brand)
-        if entry.smiles is None:
-            return None
-        notes = [n for n in (brand, entry.note) if n]
+    def _from_index(self, query: str, hit: IndexHit) -> Resolution:
+        if hit.drug is not None:
+            row = self._by_key.get(hit.drug)
+            if row is not None:  # the drug is in the table: its structure there is checked
+                return _from_row(query, row, hit.alias)
+        notes = [n for n in (hit.alias, hit.parent) if n]
         return Resolution(
             query=query,
-            name=entry.name.lower(),
-            smiles=entry.smiles,
-            source=DRUGS_SOURCE,
+            name=hit.name,
+            smiles=hit.smiles,
+            cas=hit.cas,
+            cid=hit.cid,
+            formula=hit.formula,
+            source=hit.source.label,
             note="; ".join(notes) or None,
         )
 
     def why_not(self, query: str) -> str | None:
-        """Why a name the drug dictionary knows has no usable structure there, else None."""
-        entry = self.drugs.entry(query) if self.drugs is not None else None
-        if entry is None or entry.smiles is not None or self.lookup(query) is not None:
-            return None
-        return f"the drug dictionary knows {query!r} ({entry.name}), but {entry.note}"
+        """Why a name the offline dictionaries know has no structure there (a drug product that
+        is a mixture, a synonym of several compounds), else None."""
+        return self.index.why_not(query) if self.index is not None else None
+
+    def spelling(self, query: str) -> tuple[Resolution | None, list[str]]:
+        """For a name nothing knows: the one compound the closest names in the offline index
+        mean (its note says the name was assumed misspelt), or else the close names to offer."""
+        if self.index is None:
+            return None, []
+        guess: Spelling = self.index.spelling(query)
+        if guess.hit is None or guess.corrected is None:
+            return None, list(guess.options)
+        res = self.lookup(guess.corrected) or self._from_index(guess.corrected, guess.hit)
+        assumed = f"assumed {' '.join(query.split())!r} means {guess.corrected}"
+        note = "; ".join(filter(None, [assumed, res.note]))
+        return res.model_copy(update={"query": query, "note": note}), []
 
     def rows(self) -> list[Resolution]:
         """Every compound in the table once."""
@@ -139,10 +160,10 @@ class NameTable:
 
     def find_names(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, matched text) of every known name in `text`, left to right: the table's
-        names, then drug names that overlap none of them."""
+        names, then the index's spottable names that overlap none of them."""
         found = [(m.start(), m.end(), m.group(1)) for m in self._finder.finditer(text)]
-        if self.drugs is not None:
-            for a, b, name in self.drugs.find_names(text):
+        if self.index is not None:
+            for a, b, name in self.index.find_names(text):
                 if all(b <= s or a >= e for s, e, _ in found):
                     found.append((a, b, name))
         return sorted(found)
@@ -165,9 +186,22 @@ def _rows(filename: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-@cache
-def builtin_table() -> NameTable:
-    """Common compounds, lab reagents and solvents, and the drug dictionary when installed."""
-    from tools.names.drugs import drug_dictionary
+def builtin_rows() -> list[dict[str, str]]:
+    """The rows of the shipped tables: common compounds, lab reagents and solvents."""
+    return _rows("common.csv") + _rows("reagents.csv")
 
-    return NameTable(_rows("common.csv") + _rows("reagents.csv"), drug_dictionary())
+
+def builtin_table(index_file: Path | None = None) -> NameTable:
+    """The shipped tables, with the offline name index behind them (at `index_file`, default
+    `index.default_index_file()`; opened on the first name the tables do not know). One per
+    index file per process."""
+    from tools.names.index import default_index_file
+
+    return _table((index_file or default_index_file()).expanduser())
+
+
+@cache
+def _table(index_file: Path) -> NameTable:
+    from tools.names.index import NameIndex
+
+    return NameTable(builtin_rows(), NameIndex(index_file))
