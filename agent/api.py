@@ -117,6 +117,7 @@ class Assistant:
         tid = thread_id or uuid.uuid4().hex
         config = self._config(tid)
         seen = 0
+        flagged = False
         with self._thread(tid):
             for chunk in self.graph.stream(
                 {"question": text, "images": paths}, config, stream_mode="updates"
@@ -124,7 +125,13 @@ class Assistant:
                 for node, update in chunk.items():
                     update = dict(update or {})
                     evidence = update.get("evidence", [])
-                    yield StepEvent(node=node, message=_describe(node, update, evidence[seen:]))
+                    flagged = flagged or bool(update.get("agents"))
+                    message = _describe(node, update, evidence[seen:])
+                    # The act node already removed withheld results; every step is screened
+                    # once more here, where it leaves for the client.
+                    if self.deps.screen.screen_output(message, flagged) is not None:
+                        message = "(withheld by the safety screen)"
+                    yield StepEvent(node=node, message=message)
                     if node in ("screen", "act"):  # screen resets the evidence of the thread
                         seen = len(evidence)
             state = self.graph.get_state(config).values

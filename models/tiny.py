@@ -50,7 +50,7 @@ def chemistry_corpus() -> Iterator[str]:
         yield json.dumps(
             {"next": "tools", "calls": [{"tool": "descriptors", "args": {"smiles": smiles}}]}
         )
-    for res in ("intents.toml", "functional_groups.toml", "safety_names.toml"):
+    for res in ("intents.toml", "functional_groups.toml", "safety_names.csv"):
         yield resources.files("agent.data").joinpath(res).read_text("utf-8")
     yield "[Round 0]\nHuman: What is the molecular weight of aspirin?\nAssistant: 180.16 g/mol [1]"
 

@@ -79,7 +79,34 @@ def _within_model_budget(
     return run, skipped
 
 
+def _refused_calls(state: AgentState, deps: Deps) -> str | None:
+    """The safety screen on the planned calls before any runs: a producing tool about a
+    Schedule 1 chemical, or a worded argument not understood as harmless in a thread about one,
+    stops the question (whatever planner, rules or a model, asked for it)."""
+    flagged = bool(state.get("agents"))
+    for c in state.get("pending", []):
+        if refusal := deps.screen.check_call(c["tool"], c.get("args", {}), flagged):
+            return refusal
+    return None
+
+
+def _withheld(evidence: list[dict[str, Any]], flagged: bool, deps: Deps) -> str | None:
+    """The output screen on new results, before they can be streamed or written into an
+    answer: a summary or data that gives preparation details is removed from the state."""
+    refusal = None
+    for e in evidence:
+        if withheld := deps.screen.screen_data(e["summary"], e["data"], flagged):
+            e.update(summary=WITHHELD_STEP, data={}, ok=False, error=WITHHELD_STEP)
+            refusal = withheld
+    return refusal
+
+
+WITHHELD_STEP = "(withheld by the safety screen)"
+
+
 def _act(state: AgentState, deps: Deps) -> dict[str, Any]:
+    if refusal := _refused_calls(state, deps):
+        return {"pending": [], "refusal": refusal, "step": state.get("step", 0) + 1}
     calls, skipped = _within_model_budget(
         [ToolCall.model_validate(c) for c in state.get("pending", [])], state, deps
     )
@@ -132,4 +159,6 @@ def _act(state: AgentState, deps: Deps) -> dict[str, Any]:
     ]
     if skipped:
         update["warnings"] = warnings
-    return update | screen_resolved(state["question"], evidence[first_new:], warnings, deps)
+    if refusal := _withheld(evidence[first_new:], bool(state.get("agents")), deps):
+        return update | {"refusal": refusal}
+    return update | screen_resolved(state["question"], evidence[first_new:], warnings, deps, state)

@@ -100,8 +100,11 @@ def _answer(state: AgentState, deps: Deps) -> dict[str, Any]:
         text = with_warnings(findings, warnings)
         # Whatever wrote it (model, template, a quoted passage), an answer that gives
         # preparation steps for a Schedule 1 agent is withheld.
-        quoted = " ".join(c.passage.quote for c in citations if c.passage is not None)
-        withheld = deps.screen.screen_answer(f"{text}\n{quoted}")
+        flagged = bool(state.get("agents"))
+        quotes = [c.passage.quote for c in citations if c.passage is not None]
+        withheld = next(
+            (w for t in [text, *quotes] if (w := deps.screen.screen_output(t, flagged))), None
+        )
         if withheld is not None:
             logger.warning("answer withheld by the safety screen")
             text, citations, refusal = withheld, [], withheld
@@ -134,4 +137,6 @@ def _answer(state: AgentState, deps: Deps) -> dict[str, Any]:
     }
     if subjects:
         update["memory"] = subjects
+        # the molecules of each recent turn, for "the second one" after a turn about the first
+        update["turns"] = [*state.get("turns", []), subjects][-6:]
     return update

@@ -9,15 +9,18 @@ from typing import Any
 
 from agent.deps import Deps
 from agent.planners.parse import Mention, find_mentions
-from agent.safety import asks_to_make, refers_back
+from agent.safety import asks_to_make
 from agent.state import AgentState
 from models.deadline import deadline_at
 from tools.base import ToolError
 
 logger = logging.getLogger(__name__)
 
-# Agents named this many questions back still count when a later question refers to them.
-AGENT_MEMORY = 6
+# The Schedule 1 chemicals a thread has named are kept for the rest of it (the thread stays
+# under the allowlist: agent/safety/allow.py); this many distinct ones are listed.
+AGENT_MEMORY = 16
+# Earlier questions read for descriptions spread over turns ("castor beans" ... "that protein").
+THREAD_TURNS = 8
 
 
 def structures_in(mentions: list[Mention], memory: list[dict[str, Any]], deps: Deps) -> list[str]:
@@ -64,19 +67,21 @@ def opsin_structures(question: str, deps: Deps) -> list[str]:
 
 
 def screen(state: AgentState, *, deps: Deps) -> dict[str, Any]:
+    """The question against the whole thread: once a Schedule 1 chemical has been named in it
+    (now or in any earlier turn), only questions understood to be harmless go on."""
     question = state["question"]
     memory = state.get("memory", [])
     mentions = find_mentions(question, deps.names, deps.settings.chem)
     smiles = structures_in(mentions, memory, deps)
-    named_now = bool(mentions)
     earlier = list(state.get("agents", []))
-    refer = earlier if (refers_back(question) or not named_now) else []
-    result = deps.screen.screen(question, smiles, refer)
+    thread = [h["question"] for h in state.get("history", [])][-THREAD_TURNS:]
+    named = [m.text for m in mentions if m.kind in ("name", "cas", "smiles")]
+    result = deps.screen.screen(question, smiles, earlier, thread, named)
     if result.refusal is None and not result.agents and asks_to_make(question):
         with deadline_at(time.time() + deps.settings.agent.time_budget_s):
             extra = opsin_structures(question, deps)
         if extra:
-            result = deps.screen.screen(question, [*smiles, *extra], refer)
+            result = deps.screen.screen(question, [*smiles, *extra], earlier, thread, named)
     return {
         "started_at": time.time(),
         "step": 0,
@@ -120,13 +125,20 @@ def made_by(tool: str, data: dict[str, Any]) -> list[str]:
 
 
 def screen_resolved(
-    question: str, evidence: list[dict[str, Any]], warnings: list[str], deps: Deps
+    question: str,
+    evidence: list[dict[str, Any]],
+    warnings: list[str],
+    deps: Deps,
+    state: AgentState | None = None,
 ) -> dict[str, Any]:
-    """Screen structures that name resolution just produced (OPSIN or PubChem).
+    """Screen structures that name resolution just produced (OPSIN or PubChem), and what the
+    producing tools made.
 
     The first screen only knows names in the local table; a systematic or trade name of a
-    scheduled chemical is recognised once it has a structure, before any other tool runs.
+    scheduled chemical is recognised once it has a structure, before any other tool runs, and
+    the thread is put under the allowlist from then on.
     """
+    state = state or {}
     products = [p for e in evidence if e["ok"] for p in made_by(e["call"]["tool"], e["data"])]
     if products and (refusal := deps.screen.products(products)):
         return {"refusal": refusal}
@@ -139,9 +151,13 @@ def screen_resolved(
     ]
     if not smiles:
         return {}
-    result = deps.screen.screen(question, smiles)
+    earlier = list(state.get("agents", []))
+    thread = [h["question"] for h in state.get("history", [])][-THREAD_TURNS:]
+    result = deps.screen.screen(question, smiles, earlier, thread)
     new = [w for w in result.warnings if w not in warnings]
     update: dict[str, Any] = {"warnings": [*warnings, *new]} if new else {}
+    if result.agents:
+        update["agents"] = list(dict.fromkeys([*result.agents, *earlier]))[:AGENT_MEMORY]
     if result.refusal:
         update["refusal"] = result.refusal
     return update

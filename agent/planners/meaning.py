@@ -16,7 +16,6 @@ import re
 import threading
 import tomllib
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -31,15 +30,8 @@ MIN_SCORE = 0.62
 MIN_MARGIN = 0.04
 
 
-# One embedder and one example matrix per process, however many planners are built.
+# One example matrix per process, however many planners are built.
 _MATRICES: dict[tuple[tuple[str, str], ...], Any] = {}
-
-
-@cache
-def _shared_embedder() -> Any:
-    from tools.literature.embeddings import Embedder
-
-    return Embedder()
 
 
 @dataclass(frozen=True)
@@ -67,7 +59,9 @@ class IntentMatcher:
         examples = [(name, q) for name, qs in raw["examples"].items() if name in known for q in qs]
         examples += [(UNKNOWN, q) for q in raw["unknown"]["questions"]]
         if self._embedder is None:
-            self._embedder = _shared_embedder()
+            from tools.literature.embeddings import bundled_embedder
+
+            self._embedder = bundled_embedder()
         key = tuple(examples)
         if key not in _MATRICES:
             _MATRICES[key] = self._embedder.encode([q for _, q in examples])

@@ -35,6 +35,9 @@ class ScheduleList:
     cas_only: set[str] = field(default_factory=set)
     names: dict[str, list[str]] = field(default_factory=dict)
     name_of: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, list[str]] = field(default_factory=dict)
+    needs: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
     families: list[tuple[str, Chem.Mol]] = field(default_factory=list)
 
     def schedules(self, cas: str) -> set[str]:
@@ -104,18 +107,33 @@ def load_schedule_list(csv_path: Path | None = None) -> ScheduleList:
             continue
         if (key := structure_key(mol)) is not None:
             lst.by_structure[key].add(cas)
-    raw = tomllib.loads(_bundled("safety_names.toml"))
-    lst.names = {k.lower(): v for k, v in raw["names"].items()}
-    for name, cas_list in lst.names.items():
-        for cas in cas_list:
-            lst.name_of.setdefault(cas, name)
-    lst.names.update({k.lower(): v for k, v in raw["translations"].items()})
+    _add_names(lst)
     for fam in tomllib.loads(_bundled("safety_terms.toml"))["families"]:
         query = Chem.MolFromSmarts(fam["smarts"])
         if query is None:  # a broken pattern must not silently weaken the screen
             raise ToolInputError(f"bad SMARTS for {fam['name']} in safety_terms.toml")
         lst.families.append((fam["name"], query))
     return lst
+
+
+def _add_names(lst: ScheduleList) -> None:
+    """Names in every language, codes and their sources, from `safety_names.csv`. A name is
+    stored folded by the same normaliser that folds the questions (`normalise.fold`)."""
+    from agent.safety.normalise import fold
+
+    for row in csv.DictReader(_bundled("safety_names.csv").splitlines()):
+        cas_list, name = row["cas"].split(), row["name"].strip()
+        if row["lang"] == "code":
+            lst.codes.setdefault(name, []).extend(cas_list)
+            continue
+        key = fold(name)
+        lst.names.setdefault(key, []).extend(c for c in cas_list if c not in lst.names.get(key, []))
+        lst.sources[key] = f"{row['lang']}: {row['source']}"
+        if row.get("needs"):
+            lst.needs[key] = row["needs"]
+        if row["lang"] == "en":
+            for cas in cas_list:
+                lst.name_of.setdefault(cas, name)
 
 
 @cache

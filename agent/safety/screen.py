@@ -1,32 +1,52 @@
 """The safety screen: chemical-weapons agents and their precursors, with no LLM involved.
 
-Two checks share one list. The question screen refuses any request to make, obtain or deploy a
-Schedule 1 agent, however it is named (CAS, name in any listed language or misspelled, SMILES,
-structure family) or referred to (an agent named earlier in the thread), and warns on Schedule 2/3
-and precursor chemicals. The answer screen withholds any answer, LLM-written or quoted from a
-paper, that gives preparation steps for a Schedule 1 agent, whatever the question was. Both are
-the same for every backend: no model decides.
+It fails closed. Once a Schedule 1 chemical (an agent, a toxin or a 1B precursor) is recognised
+anywhere in a thread, in any form (`recognise.py`: structure first, then names in any language or
+script, codes, classes, descriptions), a question is answered only when it is understood as a
+whole to be harmless (`allow.py`); everything else, including what is not understood, gets the
+one refusal below. Whatever the question, output that would reach a client (an answer, a
+streamed step, a tool's summary or data, a retrieved passage, a model tool's reply) is withheld
+when it gives preparation details of a Schedule 1 chemical, and a tool that proposes a route to,
+or a product that is, a scheduled chemical is refused by structure. Schedule 2/3 and precursor
+chemicals are answered with a warning. The same for every backend: no model decides.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from rdkit import Chem
 
-from agent.safety.lists import ScheduleList, bundled_list, structure_key
-from agent.safety.terms import NameMatcher, asks_to_make, preparation_words, terms
-from models.rdkit_log import rdkit_messages
-from models.smiles import looks_like_smiles
-from tools.base import ToolInputError
-from tools.chem.mol import parse_smiles
-from tools.names.table import CAS_PATTERN
+from agent.safety.allow import allowlist
+from agent.safety.lists import ScheduleList, bundled_list
+from agent.safety.normalise import fold, tokens
+from agent.safety.recognise import CLASS, FAMILY, Recogniser
+from agent.safety.terms import asks_to_make, direct_preparation, preparation_words
 
-FAMILY = "family:"
-_INCHIKEY = re.compile(r"\b([A-Z]{14})-[A-Z]{10}-[A-Z]\b")
-_INCHI = re.compile(r"InChI=1S?/[^\s\"']+")
+logger = logging.getLogger(__name__)
+
+REFUSAL = (
+    "I can't help with this request. It concerns a chemical listed in Schedule 1 of the Chemical "
+    "Weapons Convention, and about those I answer only questions I understand to be harmless: "
+    "computed properties and identifiers, toxicology, mechanism of action, antidotes and "
+    "treatment, detection, history, regulation, and destruction or decontamination."
+)
+WITHHELD = (
+    "This output was withheld by the safety screen: it gives preparation or production details "
+    "of a chemical listed in Schedule 1 of the Chemical Weapons Convention. I can answer "
+    "questions about its computed properties, toxicology, mechanism of action, antidotes and "
+    "treatment, detection, history, regulation, and destruction or decontamination."
+)
+# Tools that compute or propose structures: run about a scheduled chemical they are synthesis
+# help, whatever the wording (their results are also screened as products: nodes/screen.py).
+PRODUCING = frozenset(
+    {"named_reaction", "apply_reaction", "predict_reaction", "retrosynthesis", "design_molecule"}
+)
+# Tools whose argument is a question in words: judged like a question.
+WORDED = {"ask_chemistry_model": "question", "search_literature": "query"}
 
 
 class ScreenResult(BaseModel):
@@ -36,111 +56,97 @@ class ScreenResult(BaseModel):
 
     refusal: str | None = None
     warnings: list[str] = Field(default_factory=list)
-    matched: list[str] = Field(default_factory=list, description="CAS numbers found.")
+    matched: list[str] = Field(default_factory=list, description="Listed chemicals found.")
     agents: list[str] = Field(
         default_factory=list,
-        description="Schedule 1 agents named (CAS, or 'family:<name>'), kept for later turns.",
+        description="Schedule 1 chemicals named (CAS, 'family:...', 'class:...'), kept for "
+        "later turns: the thread stays under the allowlist.",
     )
-
-
-def _refusal(named: str) -> str:
-    return (
-        f"I can't help with making or obtaining {named}: it is a Schedule 1 chemical-warfare "
-        "agent under the Chemical Weapons Convention. I can still answer questions about its "
-        "detection, toxicology, medical countermeasures or its listed status."
-    )
-
-
-def _withheld(named: str) -> str:
-    return (
-        f"I can't give this answer: it describes how to prepare {named}, a Schedule 1 "
-        "chemical-warfare agent under the Chemical Weapons Convention, so it was withheld. I can "
-        "still answer questions about its detection, toxicology, medical countermeasures or its "
-        "listed status."
-    )
+    reason: str = Field("", description="Why a question was refused (for the log, not shown).")
 
 
 class SafetyScreen:
-    """Refuses synthesis help for Schedule 1 agents; warns on Schedule 2/3 and precursors."""
+    """Fails closed around Schedule 1 chemicals; warns on Schedule 2/3 and precursors."""
 
     def __init__(self, schedule_list: ScheduleList | None = None) -> None:
         self.list = schedule_list or bundled_list()
-        self.matcher = NameMatcher(
-            list(self.list.names), set(terms()["benign_lookalikes"]["words"])
-        )
+        self.recogniser = Recogniser(self.list)
+        self.allow = allowlist()
 
-    # -- recognition ---------------------------------------------------------------------
+    # -- recognition ---------------------------------------------------------------------------
 
-    def find(self, text: str, smiles: Iterable[str]) -> dict[str, str]:
-        """Listed chemicals (CAS, or 'family:<name>' for Schedule 1 family members) in the text or
-        among the structures -> how they were written."""
-        found: dict[str, str] = {}
-        for m in CAS_PATTERN.finditer(text):
-            if m.group(1) in self.list.by_cas:
-                found[m.group(1)] = m.group(1)
-        for hit in self.matcher.find(text):
-            for cas in self.list.names[hit.name]:
-                found.setdefault(cas, hit.written)
-        for m in _INCHIKEY.finditer(text):
-            for cas in self.list.by_structure.get(m.group(1), set()):
-                found.setdefault(cas, m.group(0))
-        mols = []
-        for m in _INCHI.finditer(text):
-            with rdkit_messages():
-                mol = Chem.MolFromInchi(m.group(0))
-            if mol is not None:
-                mols.append((mol, m.group(0)))
-        for smi in smiles:
-            try:
-                mols.append((parse_smiles(smi), smi))
-            except ToolInputError:
-                continue
-        for mol, smi in mols:
-            listed = self.list.by_structure.get(structure_key(mol) or "", set())
-            for cas in listed:
-                found.setdefault(cas, smi)
-            if not any(self.list.is_schedule_1(c) for c in listed) and (
-                family := self.list.family_of(mol)
-            ):
-                found.setdefault(FAMILY + family, smi)
-        return found
+    def find(
+        self, text: str, smiles: Iterable[str] = (), thread: Iterable[str] = ()
+    ) -> dict[str, str]:
+        """Listed chemicals in the text, among the structures, or described over the thread ->
+        how they were written (see `Recogniser.find`)."""
+        return self.recogniser.find(text, smiles, thread)
 
     def is_agent(self, key: str) -> bool:
-        """A Schedule 1 chemical (by CAS or by family)."""
-        return key.startswith(FAMILY) or self.list.is_schedule_1(key)
+        """A Schedule 1 chemical (by CAS, by family or by a class word)."""
+        return key.startswith((FAMILY, CLASS)) or self.list.is_schedule_1(key)
 
     def label(self, key: str, shown: str) -> str:
         """How a found chemical is named in messages."""
-        if key.startswith(FAMILY):
-            return f"{shown} ({key[len(FAMILY) :]})"
+        if key.startswith((FAMILY, CLASS)):
+            return f"{shown} ({key.split(':', 1)[1]})"
         name = self.list.name_of.get(key, shown)
         return f"{name} (CAS {key})" if name != key else f"CAS {key}"
 
-    # -- the question ---------------------------------------------------------------------
+    def _mentioned(self, written: set[str], names: Iterable[str]) -> set[str]:
+        words = set(written)
+        for name in names:
+            words.update(tokens(fold(name)))
+            words.add(fold(name))
+        return words
+
+    # -- the question --------------------------------------------------------------------------
 
     def screen(
-        self, question: str, smiles: Iterable[str], earlier: Iterable[str] = ()
+        self,
+        question: str,
+        smiles: Iterable[str] = (),
+        earlier: Iterable[str] = (),
+        thread: Iterable[str] = (),
+        named: Iterable[str] = (),
     ) -> ScreenResult:
-        """Decide on a question given the structures it mentions (SMILES, already resolved) and
-        the Schedule 1 agents named earlier in the thread that it may refer back to."""
-        found = self.find(question, smiles)
-        wants = asks_to_make(question) is not None
+        """Decide on a question given the structures it mentions (SMILES, already resolved),
+        the Schedule 1 chemicals recognised earlier in the thread (`earlier`), the thread's
+        earlier questions (`thread`) and the names of other molecules the planner found in it
+        (`named`, set aside by the allowlist like the agents' names)."""
+        found, written = self.recogniser.find_all(question, smiles, thread)
         agents = [k for k in found if self.is_agent(k)]
-        if wants:
-            for key in [*agents, *earlier]:
-                shown = found.get(key) or self.list.name_of.get(key, key.removeprefix(FAMILY))
-                return ScreenResult(
-                    refusal=_refusal(self.label(key, shown)), matched=list(found), agents=agents
+        before = list(earlier)
+        if agents or before:
+            verdict = self.allow.judge(question, self._mentioned(written, named))
+            if not verdict.harmless:
+                logger.info(
+                    "refused around a Schedule 1 chemical (%s): %s",
+                    ", ".join(agents or before),
+                    verdict.reason,
                 )
+                return ScreenResult(
+                    refusal=REFUSAL,
+                    warnings=self._warnings(question, found),
+                    matched=list(found),
+                    agents=agents,
+                    reason=verdict.reason,
+                )
+        return ScreenResult(
+            warnings=self._warnings(question, found), matched=list(found), agents=agents
+        )
+
+    def _warnings(self, question: str, found: Mapping[str, str]) -> list[str]:
+        wants = asks_to_make(question) is not None
         warnings: list[str] = []
         for key, shown in found.items():
             named = self.label(key, shown)
             if self.is_agent(key):
                 warnings.append(
-                    f"{named} is a Schedule 1 chemical-warfare agent under the Chemical Weapons "
-                    "Convention: making, acquiring, keeping or using it is prohibited except for "
-                    "research, medical or protective purposes under a national authority's "
-                    "licence; no synthesis information will be given."
+                    f"{named} is a Schedule 1 chemical under the Chemical Weapons Convention: "
+                    "making, acquiring, keeping or using it is prohibited except for research, "
+                    "medical or protective purposes under a national authority's licence; no "
+                    "synthesis information will be given."
                 )
                 continue
             what = ", ".join(sorted(self.list.schedules(key)))
@@ -150,27 +156,82 @@ class SafetyScreen:
                 else "handle and store it under your institution's controls"
             )
             warnings.append(f"{named} is a controlled chemical ({what}); {advice}.")
-        return ScreenResult(warnings=warnings, matched=list(found), agents=agents)
+        return warnings
+
+    def judge(self, question: str, earlier: Iterable[str] = ()) -> str | None:
+        """The refusal for a question, or None: `screen` without warnings, for a worded tool
+        argument (a question to the model, a literature query)."""
+        return self.screen(question, earlier=earlier).refusal
+
+    # -- tools ---------------------------------------------------------------------------------
+
+    def check_call(self, tool: str, args: Mapping[str, Any], flagged: bool = False) -> str | None:
+        """The refusal for a tool call, or None. Its arguments are read like a question (their
+        text and structures); about a Schedule 1 chemical, or in a thread about one (`flagged`),
+        a producing tool is refused whatever it was asked, and a worded argument must be
+        understood as harmless."""
+        texts = strings(args)
+        found, written = self.recogniser.find_all(
+            " ".join(texts), [t for t in texts if " " not in t.strip()]
+        )
+        agents = [k for k in found if self.is_agent(k)]
+        if not (agents or flagged):
+            return None
+        if tool in PRODUCING:
+            logger.info("refused %s about a Schedule 1 chemical", tool)
+            return REFUSAL
+        if tool in WORDED and isinstance(args.get(WORDED[tool]), str):
+            verdict = self.allow.judge(args[WORDED[tool]], self._mentioned(written, ()))
+            if not verdict.harmless:
+                logger.info("refused %s: %s", tool, verdict.reason)
+                return REFUSAL
+        return None
 
     def products(self, smiles: Iterable[str]) -> str | None:
-        """A refusal when a reaction the assistant ran makes a Schedule 1 agent: computing that
-        product is synthesis help, however the question was worded."""
+        """A refusal when a reaction the assistant ran makes, or a route it proposes starts
+        from, a Schedule 1 chemical: computing that is synthesis help, however it was asked."""
         found = self.find("", smiles)
-        agents = [k for k in found if self.is_agent(k)]
-        return _refusal(self.label(agents[0], found[agents[0]])) if agents else None
+        return REFUSAL if any(self.is_agent(k) for k in found) else None
 
-    # -- the answer -----------------------------------------------------------------------
+    # -- what goes out -------------------------------------------------------------------------
 
-    def screen_answer(self, text: str) -> str | None:
-        """A refusal that replaces `text` when it gives preparation steps for a Schedule 1 agent,
-        else None. Structures written in the answer count as much as names."""
-        tokens = [t.strip(".,;:()[]\"'`") for t in text.split()]
-        smiles = [t for t in tokens if len(t) >= 4 and looks_like_smiles(t)]
-        found = self.find(text, smiles)
-        agents = [k for k in found if self.is_agent(k)]
-        if not agents or not preparation_words(text):
+    def screen_output(self, text: str, flagged: bool = False) -> str | None:
+        """`WITHHELD` when `text` gives preparation details of a Schedule 1 chemical, else None:
+        preparation wording (a direct phrase, or two operations) in a text that names one (by
+        name, code, CAS or structure), or, in a thread about one (`flagged`), a direct phrase
+        ("to make", "prepared by", "Step 1") even without a name."""
+        if not text.strip():
             return None
-        return _withheld(self.label(agents[0], found[agents[0]]))
+        steps = preparation_words(text)
+        if not steps:
+            return None
+        named = any(self.is_agent(k) for k in self.find(text))
+        if not named and not (flagged and direct_preparation(text)):
+            return None
+        logger.info("output withheld by the safety screen (%s)", ", ".join(steps[:3]))
+        return WITHHELD
+
+    def screen_answer(self, text: str, flagged: bool = False) -> str | None:
+        """`screen_output` for an answer (kept for callers of the earlier name)."""
+        return self.screen_output(text, flagged)
+
+    def screen_data(self, summary: str, data: Any, flagged: bool = False) -> str | None:
+        """`screen_output` over a tool result: its summary and each string in its data (a
+        passage, a model's reply) on its own, so a name in one retrieved paper and a yield in
+        another are not read as one procedure."""
+        for text in [summary, *strings(data)]:
+            if withheld := self.screen_output(text, flagged):
+                return withheld
+        return None
+
+
+def strings(value: Any) -> list[str]:
+    """Every string inside a JSON-like value (dict values, list items), in order."""
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in strings(v)]
+    return [value] if isinstance(value, str) else []
 
 
 _REFERS_BACK = re.compile(

@@ -1,17 +1,19 @@
-"""Reading names and intent in any spelling: folding, typo-bounded name matching, intent words.
+"""Reading names and intent in any spelling: typo-bounded name matching and the word lists.
 
-Folding makes the comparison blind to case, accents, width forms and leetspeak ("S4R1N",
-"sarín", "ｓａｒｉｎ" all fold to "sarin"); names are then matched whole, as runs of spelled-out
-letters ("s a r i n"), inside CJK text, or within a small number of typos. The typo bound is one
-edit for names of five to eight letters and two above, with the first letter kept, and never for
-an ordinary word listed in `safety_terms.toml` (satin, woman ...), so benign text does not match.
+Every text is folded by `agent.safety.normalise` first, the same function that folded the stored
+names (case, width, accents, invisible characters; look-alike letters and leetspeak in a second
+view), so "S4R1N", "sarín", "ｓａｒｉｎ" and "sаrin" with a Cyrillic "а" all read "sarin". Names
+are then matched whole, as runs of spelled-out letters ("s a r i n"), inside CJK, Arabic and Hebrew
+text (written without spaces or with joined prefixes), at the start of a compound word
+("Sarinherstellung"), or within a small number of typos. The typo bound is one edit for names of
+five to eight letters and two above, with the first letter kept, and never for an ordinary word
+listed in `safety_terms.toml` (satin, woman ...), so benign text does not match.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -19,35 +21,22 @@ from typing import Any
 
 from rapidfuzz.distance import OSA
 
-_LEET = str.maketrans(
-    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
-)
-_TOKEN = re.compile(r"[\w@$]+")
-# Scripts written without spaces (CJK) or with prefixes joined to the word (Arabic al-, Hebrew
-# ha-): their names are matched inside the text.
-_CJK = re.compile(
-    r"[\u0590-\u06ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
-)
+from agent.safety.normalise import fold, tokens, unleet, views
 
-
-def fold(text: str) -> str:
-    """Lower case, compatibility forms (full-width letters), accents removed, zero-width gone."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = re.sub(r"[\u200b-\u200f\u2060\ufeff\u00ad]", "", text)
-    decomposed = unicodedata.normalize("NFD", text)
-    kept = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return unicodedata.normalize("NFC", kept)
+# Scripts written without spaces (CJK) or with prefixes and particles joined to the word (Arabic
+# al-, Hebrew ha-, Korean particles): their names are matched inside the text.
+_JOINED = re.compile(
+    r"[\u0590-\u06ff\u0750-\u077f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+_LATIN_LIKE = re.compile(r"^[a-z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff-]+$")
+PREFIX_MIN = 5  # a name this long also matches at the start of a compound word
 
 
 def _key(name: str) -> str:
-    return "".join(_TOKEN.findall(fold(name))).replace("_", "")
+    return "".join(tokens(fold(name)))
 
 
-def _unleet(token: str) -> str:
-    """The token with digits and @/$ read as letters, when it mixes them with letters."""
-    if any(ch.isalpha() for ch in token) and any(not ch.isalpha() for ch in token):
-        return token.translate(_LEET)
-    return token
+_unleet = unleet
 
 
 @dataclass(frozen=True)
@@ -68,33 +57,39 @@ class NameMatcher:
         self._codes: list[tuple[re.Pattern[str], str]] = []
         self._words: dict[int, dict[str, str]] = {}
         self._parts: dict[str, list[str]] = {}
+        self._prefixes: dict[str, str] = {}
+        self._widest = 4
         for name in names:
             key = _key(name)
             if not key:
                 continue
-            if _CJK.search(name):
+            if _JOINED.search(name):
                 self._cjk[re.sub(r"\s+", "", fold(name))] = name
             elif len(key) <= 4 or any(ch.isdigit() for ch in key):
-                # Codes (VX, HN1, A-230) match exactly: letters may be split by a hyphen or dot
-                # (V-X), digits only by the hyphen the listed form has ("a 230 mL" is not A-230).
-                parts = _TOKEN.findall(fold(name))
+                # Short names and codes (HN1, A-230) match exactly: letters may be split by a
+                # hyphen or dot (V-X), digits only by the hyphen the listed form has.
+                parts = tokens(fold(name))
                 if len(key) > 4:
                     body = r"\W{0,3}".join(re.escape(p) for p in parts)
-                elif key.isalpha():  # VX, V-X, V.X
+                elif key.isalpha():
                     body = r"[-.]?".join(re.escape(ch) for ch in key)
-                else:  # A-230, A230
+                else:
                     body = "-?".join(re.escape(p) for p in parts)
                 self._codes.append((re.compile(rf"(?<![\w-]){body}(?![\w-])"), name))
             else:
-                parts = _TOKEN.findall(fold(name))
+                parts = tokens(fold(name))
+                self._widest = max(self._widest, len(parts))
                 self._words.setdefault(len(parts), {})[key] = name
                 self._parts[name] = parts
+                if len(parts) == 1 and len(key) >= PREFIX_MIN and _LATIN_LIKE.match(key):
+                    self._prefixes[key] = name
 
     def _windows(self, tokens: list[str]) -> list[tuple[int, str, str]]:
-        """(width, joined, as written) for every run of 1-4 tokens, plus spelled-out letters."""
+        """(width, joined, as written) for every run of tokens as long as a listed name, plus
+        spelled-out letters."""
         out = []
         for i in range(len(tokens)):
-            for width in range(1, 5):
+            for width in range(1, self._widest + 1):
                 if i + width > len(tokens):
                     break
                 run = tokens[i : i + width]
@@ -115,8 +110,12 @@ class NameMatcher:
 
     def find(self, text: str) -> list[NameHit]:
         """Every listed name in `text` (each once), exact matches first."""
-        folded = fold(text)
         hits: dict[str, NameHit] = {}
+        for folded in views(text):
+            self._find_in(folded, hits)
+        return sorted(hits.values(), key=lambda h: not h.exact)
+
+    def _find_in(self, folded: str, hits: dict[str, NameHit]) -> None:
         squeezed = re.sub(r"\s+", "", folded)
         for key, name in self._cjk.items():
             if key in squeezed:
@@ -124,12 +123,23 @@ class NameMatcher:
         for pattern, name in self._codes:
             if m := pattern.search(folded):
                 hits.setdefault(name, NameHit(name, m.group(0), True))
-        tokens = [t.replace("_", "") for t in _TOKEN.findall(folded)]
-        windows = self._windows(tokens)
+        words = tokens(folded)
+        windows = self._windows(words)
+        bare = [_without_clitics(w) for w in words]
+        if bare != words:  # Arabic and Hebrew write "and", "the", "to" onto the noun
+            windows += self._windows(bare)
         for width, joined, written in windows:
             for names in self._words.values() if width == 0 else [self._words.get(width, {})]:
                 if joined in names:
                     hits.setdefault(names[joined], NameHit(names[joined], written, True))
+        for word in words:  # "sarinherstellung": a long name opening a compound word
+            for key, name in self._prefixes.items():
+                if (
+                    len(word) > len(key)
+                    and word.startswith(key)
+                    and not any(len(w) > len(key) and word.startswith(w) for w in self.lookalikes)
+                ):
+                    hits.setdefault(name, NameHit(name, key, True))
         for width, joined, written in windows:
             if width == 0 or joined in self.lookalikes or written in self.lookalikes:
                 continue
@@ -140,7 +150,29 @@ class NameMatcher:
                 near = _near(joined, key) if width == 1 else _near_words(written.split(), parts)
                 if near:
                     hits[name] = NameHit(name, written, False)
-        return sorted(hits.values(), key=lambda h: not h.exact)
+
+
+# Prefixed particles of Arabic (wa-, fa-, bi-, li-, ka-, al-) and Hebrew (ha-, ve-, be-, le-,
+# mi-, she-, ke-), longest first: "اللويزيت" is "لويزيت" with the article and "to".
+_CLITICS = (
+    "وال", "بال", "فال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك",
+    "וה", "שה", "ה", "ו", "ב", "ל", "מ", "ש", "כ",
+)  # fmt: skip
+_SEMITIC = re.compile(r"^[\u0590-\u06ff]")
+
+
+def _without_clitics(word: str) -> str:
+    """An Arabic or Hebrew word without its prefixed particles (at least three letters left)."""
+    if not _SEMITIC.match(word):
+        return word
+    for clitic in _CLITICS:
+        if word.startswith(clitic) and len(word) - len(clitic) >= 3:
+            return (
+                _without_clitics(word[len(clitic) :])
+                if clitic in ("و", "ف", "ו")
+                else word[len(clitic) :]
+            )
+    return word
 
 
 def _near(word: str, key: str) -> bool:
@@ -202,3 +234,9 @@ def preparation_words(text: str) -> list[str]:
         return [m.group(0)]
     found = [m.group(0) for p in operations if (m := p.search(folded))]
     return found if len(found) >= 2 else []
+
+
+def direct_preparation(text: str) -> str | None:
+    """A phrase that can only introduce a procedure ("to make", "prepared by", "Step 1"), or None."""
+    m = _preparation()[0].search(fold(text))
+    return m.group(0) if m else None

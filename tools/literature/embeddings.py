@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +111,10 @@ class Embedder:
             if progress is not None:
                 progress(len(batch))
         return np.vstack(out)
+
+
+@cache
+def bundled_embedder() -> Embedder:
+    """One Embedder of the bundled model per process: the question planner and the safety
+    screen compare short questions with example questions, and load the model once."""
+    return Embedder()
