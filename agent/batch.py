@@ -144,7 +144,22 @@ def read_items(in_path: Path) -> tuple[list[BatchItem], list[dict[str, Any]]]:
             raise BatchError(f"{in_path} line {n}: id {key!r} appears twice; ids must be unique")
         seen.add(key)
         items.append(item)
-    return items, bad
+    return items, _unique_ids(bad, seen)
+
+
+def _unique_ids(bad: list[dict[str, Any]], taken: set[str]) -> list[dict[str, Any]]:
+    """Error records whose ids collide with no question's id nor with each other: results are
+    keyed by id, so a broken line named "line-3" beside a real question "line-3" would vanish on
+    the rerun (its id counted as done) and the summary would say "0 failed"."""
+    used = set(taken)
+    for record in bad:
+        rid, n = str(record["id"]), 1
+        while rid in used:
+            rid = f"{record['id']}~invalid{'' if n == 1 else n}"
+            n += 1
+        record["id"] = rid
+        used.add(rid)
+    return bad
 
 
 def run_batch(

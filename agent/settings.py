@@ -135,6 +135,21 @@ class ApiSettings(BaseModel):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call from a browser; none when empty."
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names (without port) the server answers to besides 127.0.0.1, localhost "
+        "and [::1]; any other Host header gets 421, so a rebound DNS name cannot reach it.",
+    )
+    timeout_keep_alive_s: float = Field(
+        5.0, gt=0, le=300, description="An idle keep-alive connection is closed after this long."
+    )
+    timeout_headers_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="A connection that has not sent a whole request head within this long is "
+        "closed (slow or idle clients hold no socket for ever).",
+    )
     batch_concurrency: int = Field(
         2, ge=1, le=64, description="Questions of background batch jobs answered at the same time."
     )

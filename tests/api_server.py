@@ -20,8 +20,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def api_server(home: Path, api: dict[str, Any] | None = None, **settings: Any) -> Iterator[Any]:
-    """Yields an object with `.url`, `.app` and `.assistant`; stops the server afterwards."""
+def api_server(
+    home: Path, api: dict[str, Any] | None = None, *, run_jobs: bool = True, **settings: Any
+) -> Iterator[Any]:
+    """Yields an object with `.url`, `.app` and `.assistant`; stops the server afterwards.
+    `run_jobs=False` stores batch jobs without answering them."""
     import uvicorn
 
     from agent.api import Assistant
@@ -35,7 +38,7 @@ def api_server(home: Path, api: dict[str, Any] | None = None, **settings: Any) -
         **settings,
     }
     assistant = Assistant(cfg)
-    app = create_app(assistant, assistant.settings)
+    app = create_app(assistant, assistant.settings, run_jobs=run_jobs)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -35,6 +35,7 @@ def api(
 
     from agent.server.app import create_app
     from agent.server.security import TokenRequired, check_bind
+    from agent.server.serving import server_config
 
     flags = overrides(home, None, None)
     api_flags = {
@@ -59,14 +60,7 @@ def api(
         f"(MCP){'; token required' if secret else ''}"
     )
     try:
-        uvicorn.run(
-            app,
-            host=settings.api.host,
-            port=settings.api.port,
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=5,
-        )
+        uvicorn.Server(server_config(app, settings)).run()
     except OSError as exc:
         fail(f"cannot listen on {settings.api.host}:{settings.api.port}: {exc}")
     finally:

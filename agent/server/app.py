@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from mcp.server.transport_security import TransportSecuritySettings
 
 from agent.server import chat_completions, errors, rest
 from agent.server.context import build_context
@@ -34,6 +35,9 @@ def create_app(assistant: Assistant, settings: Settings, *, run_jobs: bool = Tru
     mcp_app = mcp.streamable_http_app(
         streamable_http_path="/mcp",
         host=settings.api.host,
+        # Host and Origin are checked for every route, /mcp included, by `Guard` (which also
+        # knows api.allowed_hosts); the SDK's own check would refuse those configured names.
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         max_request_body_size=int(settings.api.max_body_mb * 1e6),
     )
 
@@ -76,7 +80,14 @@ def create_app(assistant: Assistant, settings: Settings, *, run_jobs: bool = Tru
             allow_headers=["Authorization", "Content-Type"],
         )
     token = api.token.get_secret_value() if api.token else None
-    app.add_middleware(Guard, token=token, max_body=int(api.max_body_mb * 1e6))
+    app.add_middleware(
+        Guard,
+        token=token,
+        max_body=int(api.max_body_mb * 1e6),
+        bind=api.host,
+        allowed_hosts=api.allowed_hosts,
+        cors_origins=api.cors_origins,
+    )
     return app
 
 

@@ -5,6 +5,13 @@ talks to the whole agent (model `chemagent`). The typed `Answer` rides along in 
 A conversation continues a thread: the request's `thread_id`, else the thread this exact history
 was answered in (a digest of its messages), else a new thread into which the earlier questions are
 replayed first, so follow-ups ("and its logP?") see what the history named.
+
+One request is bounded by one and a half question budgets (`agent.time_budget_s`), however long
+the history: the replay shares half a budget (every bounded call inside sees that deadline through
+`models.deadline`, and replaying stops when it passes), then the question has its own budget. Why
+not one budget for all: the graph measures its budget from its own start, and a planner that
+meets a tighter outer deadline raises instead of answering; and replaying history as context
+rather than as questions needs the graph to take prior turns. Both are outside the server.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.answer import Answer
 from agent.server.context import ServerContext, answering, get_context
 from agent.server.errors import ApiError, error_body
+from agent.server.text import Text
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["openai"])
@@ -34,7 +42,7 @@ MAX_REPLAY = 8
 
 
 class ImageUrl(BaseModel):
-    url: str
+    url: Text
     detail: str | None = None
 
 
@@ -42,7 +50,7 @@ class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     type: Literal["text", "image_url", "input_text"]
-    text: str | None = None
+    text: Text | None = None
     image_url: ImageUrl | None = None
 
 
@@ -50,7 +58,7 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[ContentPart] | None = None
+    content: Text | list[ContentPart] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, str):
@@ -71,7 +79,7 @@ class ChatRequest(BaseModel):
     model: str = MODEL
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
-    thread_id: str | None = Field(None, max_length=200)
+    thread_id: Text | None = Field(None, max_length=200)
 
 
 def history_key(messages: list[ChatMessage]) -> str:
@@ -104,10 +112,26 @@ def _question(body: ChatRequest) -> tuple[str, list[str]]:
     return text, images
 
 
-def _prepare(ctx: ServerContext, tid: str, replay: list[str]) -> None:
-    """Ask the history the client holds into the thread, so it knows what was named."""
-    for q in replay:
-        ctx.assistant.ask(q, None, tid)
+def replay_deadline(ctx: ServerContext) -> float:
+    """When replaying history must stop: half a question budget from now."""
+    return time.time() + ctx.settings.agent.time_budget_s / 2
+
+
+def _prepare(ctx: ServerContext, tid: str, replay: list[str], until: float) -> None:
+    """Ask the history the client holds into the thread, so it knows what was named; stops at
+    `until`, and a replayed turn cut short by it ends the replay rather than the request."""
+    from models.deadline import DeadlineExceeded, deadline_at
+
+    with deadline_at(until):
+        for q in replay:
+            if time.time() >= until:
+                logger.info("history replay stopped at the request's deadline")
+                return
+            try:
+                ctx.assistant.ask(q, None, tid)
+            except DeadlineExceeded:
+                logger.info("history replay stopped at the request's deadline")
+                return
 
 
 def _remember(ctx: ServerContext, body: ChatRequest, question: str, answer: Answer) -> None:
@@ -139,7 +163,7 @@ def answer_blocking(ctx: ServerContext, body: ChatRequest) -> Answer:
     question, images = _question(body)
     tid, replay = _thread_for(ctx, body)
     with answering(ctx, images) as paths:
-        _prepare(ctx, tid, replay)
+        _prepare(ctx, tid, replay, replay_deadline(ctx))
         answer = ctx.assistant.ask(question, paths, tid)
     _remember(ctx, body, question, answer)
     return answer
@@ -185,7 +209,7 @@ async def _events(ctx: ServerContext, body: ChatRequest) -> AsyncIterator[str]:
         tid, replay = _thread_for(ctx, body)
         try:
             with answering(ctx, images) as paths:
-                _prepare(ctx, tid, replay)
+                _prepare(ctx, tid, replay, replay_deadline(ctx))
                 for event in ctx.assistant.stream(question, paths, tid):
                     if isinstance(event, Answer):
                         _remember(ctx, body, question, event)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.server.store import Store
+from agent.server.text import Text
 
 if TYPE_CHECKING:
     from agent.api import Assistant
@@ -24,8 +25,8 @@ class JobItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str | int
-    question: str = Field(min_length=1)
+    id: Text | int
+    question: Text = Field(min_length=1)
 
 
 class JobInputError(ValueError):

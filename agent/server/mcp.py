@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import mcp_types as types
 from mcp.server.lowlevel import Server
+from mcp.shared.exceptions import MCPError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.server.errors import ApiError
 from agent.server.rest import ask_blocking, call_tool_blocking, callable_tools
+from agent.server.text import Text, TextError, check_all
 
 if TYPE_CHECKING:
     from agent.server.context import ServerContext
@@ -39,6 +42,26 @@ ASK_DESCRIPTION = (
 )
 
 
+class AskArgs(BaseModel):
+    """`ask`'s arguments, validated like the HTTP route's body so a wrong type is the client's
+    error (JSON-RPC invalid params, naming the field), not a Python message from deep inside."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    question: Text = Field(min_length=1)
+    images: list[Text] = Field(default_factory=list, max_length=4)
+    thread_id: Text | None = Field(None, max_length=200)
+
+
+def invalid_params(tool: str, exc: ValidationError) -> MCPError:
+    """The JSON-RPC error for arguments that do not fit the tool's schema, naming each field."""
+    parts = []
+    for e in exc.errors()[:5]:
+        where = ".".join(str(p) for p in e.get("loc", ())) or "arguments"
+        parts.append(f"{where}: {e.get('msg')}")
+    return MCPError(types.INVALID_PARAMS, f"invalid arguments for {tool}: " + "; ".join(parts))
+
+
 def _text_result(text: str, structured: Any = None, error: bool = False) -> types.CallToolResult:
     return types.CallToolResult(
         content=[types.TextContent(text=text)], structured_content=structured, is_error=error
@@ -62,17 +85,18 @@ def build_mcp(ctx: ServerContext) -> Server[Any]:
         args = dict(params.arguments or {})
         try:
             if params.name == "ask":
-                question = args.get("question")
-                if not isinstance(question, str):
-                    return _text_result("ask needs a 'question' string", error=True)
+                try:
+                    ask = AskArgs.model_validate(args)
+                except ValidationError as exc:
+                    raise invalid_params("ask", exc) from None
                 answer = await ctx.gate.run(
-                    ask_blocking,
-                    ctx,
-                    question,
-                    list(args.get("images") or []),
-                    args.get("thread_id"),
+                    ask_blocking, ctx, ask.question, ask.images, ask.thread_id
                 )
                 return _text_result(answer.text, answer.model_dump(mode="json"), error=False)
+            try:
+                check_all(args, "arguments")
+            except TextError as exc:
+                raise MCPError(types.INVALID_PARAMS, f"{params.name}: {exc}") from None
             result = await ctx.gate.run(call_tool_blocking, ctx, params.name, args)
         except ApiError as exc:
             return _text_result(exc.message, error=True)

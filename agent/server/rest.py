@@ -16,6 +16,7 @@ from agent.server.context import ServerContext, answering, get_context
 from agent.server.errors import ApiError
 from agent.server.jobs import JobInputError, parse_items
 from agent.server.store import JobProgress, ThreadInfo
+from agent.server.text import Text, TextError, check_all
 
 router = APIRouter()
 Ctx = Annotated[ServerContext, Depends(get_context)]
@@ -24,12 +25,12 @@ Ctx = Annotated[ServerContext, Depends(get_context)]
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="The question, as a chemist would type it.")
-    images: list[str] = Field(
+    question: Text = Field(description="The question, as a chemist would type it.")
+    images: list[Text] = Field(
         default_factory=list,
         description="Images of structures as data URLs (data:image/png;base64,...); at most 4.",
     )
-    thread_id: str | None = Field(
+    thread_id: Text | None = Field(
         None, max_length=200, description="Continue this conversation; a new one when empty."
     )
 
@@ -111,19 +112,22 @@ async def list_tools(ctx: Ctx) -> list[ToolInfo]:
 
 
 def call_tool_blocking(ctx: ServerContext, name: str, args: dict[str, Any]) -> ToolResponse:
-    """A direct tool call, screened like a question: the arguments as its text and structures,
-    and what a producing tool made, as the agent screens products."""
+    """A direct tool call, screened like a question and like an answer: its arguments by their
+    text and structures (a producing tool about a Schedule 1 chemical, or a worded argument not
+    understood as harmless, is refused), what a producing tool made by structure, and its
+    summary and data before they leave (withheld when they give preparation details)."""
     from agent.nodes.screen import made_by
+    from agent.safety import strings
     from tools.base import ToolError
 
     tools = {t.name: t for t in callable_tools(ctx)}
     if name not in tools:
         raise ApiError(404, f"no tool {name!r}; GET /v1/tools lists them", "tool_not_found")
-    texts = _strings(args)
     screen = ctx.assistant.deps.screen
-    verdict = screen.screen(" ".join(texts), [t for t in texts if " " not in t])
-    if verdict.refusal:
-        raise ApiError(403, verdict.refusal, "refused")
+    if refusal := screen.check_call(name, args):
+        raise ApiError(403, refusal, "refused")
+    texts = strings(args)
+    verdict = screen.screen(" ".join(texts), [t for t in texts if " " not in t.strip()])
     try:
         result = tools[name].run(args)
     except ToolError as exc:
@@ -131,22 +135,20 @@ def call_tool_blocking(ctx: ServerContext, name: str, args: dict[str, Any]) -> T
     made = made_by(name, result.data)
     if made and (refusal := screen.products(made)):
         raise ApiError(403, refusal, "refused")
+    if withheld := screen.screen_data(result.summary, result.data, bool(verdict.agents)):
+        raise ApiError(403, withheld, "withheld")
     return ToolResponse(
         tool=name, summary=result.summary, data=result.data, warnings=verdict.warnings
     )
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return [value] if isinstance(value, str) else []
-
-
 @router.post("/v1/tools/{name}", response_model=ToolResponse, tags=["tools"])
 async def call_tool(name: str, args: dict[str, Any], ctx: Ctx) -> ToolResponse:
     """Run one tool with validated arguments (its schema: GET /v1/tools)."""
+    try:
+        check_all(args, "args")
+    except TextError as exc:
+        raise ApiError(400, str(exc), "invalid_text") from None
     return await ctx.gate.run(call_tool_blocking, ctx, name, args)
 
 

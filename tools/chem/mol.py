@@ -105,6 +105,8 @@ def parse_smiles(smiles: str, limits: ChemLimits | None = None) -> Chem.Mol:
         )
     if any(ch.isspace() for ch in text):
         raise InvalidSmiles(f"invalid SMILES {text!r}: SMILES cannot contain spaces")
+    if problem := _wrapped_isotope(text):
+        raise InvalidSmiles(f"invalid SMILES {text[:80]!r}: {problem}")
     with rdkit_messages() as log:
         mol = Chem.MolFromSmiles(text, sanitize=False)
         if mol is None:
@@ -123,6 +125,20 @@ def parse_smiles(smiles: str, limits: ChemLimits | None = None) -> Chem.Mol:
     if problem := impossible_atom(full):
         raise InvalidSmiles(f"invalid SMILES {text[:80]!r}: {problem}")
     return full
+
+
+_ISOTOPE = re.compile(r"\[(\d+)")
+MAX_ISOTOPE = 65535
+
+
+def _wrapped_isotope(text: str) -> str | None:
+    """A mass number RDKit cannot hold: it keeps 16 bits, so `[65549C]` would silently become
+    carbon-13 and get carbon-13's mass. Read from the text, since the parsed molecule has lost it."""
+    for match in _ISOTOPE.finditer(text):
+        mass = int(match.group(1))
+        if mass > MAX_ISOTOPE:
+            return f"mass number {mass} in {match.group(0)}... is not a known isotope"
+    return None
 
 
 def impossible_atom(mol: Chem.Mol) -> str | None:
