@@ -826,6 +826,10 @@ def cases() -> list[Case]:
         ("Formula of the methyl ester of benzoic acid", "COC(=O)c1ccccc1"),
         ("What is the molecular weight of the ethyl ester of acetic acid?", "CCOC(C)=O"),
         ("molar mass of phenol methyl ether", "COc1ccccc1"),
+        ("Give the formula of the sodium salt of salicylic acid", "O=C([O-])c1ccccc1O.[Na+]"),
+        ("What's the MW of procaine hydrochloride salt?", "CC[NH+](CC)CCOC(=O)c1ccc(N)cc1.[Cl-]"),
+        ("molecular formula of acetylated 4-aminophenol", "CC(=O)Nc1ccc(O)cc1"),
+        ("What is the formula of benzoic acid's ethyl ester?", "CCOC(=O)c1ccccc1"),
     ]:
         add("derivatives", q, contains(_any_property_of(smiles)))
 

@@ -78,6 +78,10 @@ def test_net_charge_sums_the_formal_charges():
         ("Oc1ccccc1", "methyl ether", "COc1ccccc1"),  # anisole
         ("Nc1ccccc1", "n-acetyl", "CC(=O)Nc1ccccc1"),  # acetanilide
         ("OC(=O)c1ccccc1", "amide", "NC(=O)c1ccccc1"),  # benzamide
+        ("OC(=O)c1ccccc1", "sodium salt", "O=C([O-])c1ccccc1.[Na+]"),  # sodium benzoate
+        ("CCN(CC)CC(=O)Nc1c(C)cccc1C", "hydrochloride", "CC[NH+](CC)CC(=O)Nc1c(C)cccc1C.[Cl-]"),
+        ("Nc1ccc(O)cc1", "acetylated", "CC(=O)Nc1ccc(O)cc1"),  # the amine first: paracetamol
+        ("OC(=O)c1ccccc1O", "acetylated", "CC(=O)Oc1ccccc1C(=O)O"),  # no amine: aspirin
     ],
 )
 def test_derivatives_are_the_named_compounds(parent, name, expected):
@@ -228,3 +232,14 @@ def test_ordinal_that_points_at_nothing_is_said_not_guessed(assistant):
     a = assistant.ask("and the third one?", thread_id=t)
     assert "could not tell which molecule" in a.text
     assert a.molecules == [] and "CH4N2O" not in a.text
+
+
+def test_a_salt_of_a_molecule_without_the_group_is_reported():
+    with pytest.raises(NoSuchGroup, match="basic nitrogen"):
+        derive(Chem.MolFromSmiles("c1ccccc1O"), "hydrochloride")
+
+
+def test_adjective_derivative_is_computed_not_shown_as_a_reaction(assistant):
+    a = assistant.ask("Molecular weight of acetylated salicylic acid")
+    mw = Descriptors.MolWt(Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O"))
+    assert f"molecular weight: {mw:.2f} g/mol" in a.text

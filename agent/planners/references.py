@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from tools.chem.composition import DERIVATIVE_NAMES
+from tools.chem.composition import DERIVATIVE_ALIASES, DERIVATIVE_NAMES
 
 _ORDINALS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
@@ -96,7 +96,7 @@ _DERIVATIVE = re.compile(
     r"\b(?P<det>its|their|the|a|an)?\s*(?P<name>"
     + "|".join(
         re.escape(n).replace(r"\ ", r"[\s-]")
-        for n in sorted(DERIVATIVE_NAMES, key=len, reverse=True)
+        for n in sorted([*DERIVATIVE_NAMES, *DERIVATIVE_ALIASES], key=len, reverse=True)
     )
     + r")s?\b(?:\s+derivatives?)?(?P<of>\s+(?:of|from|for)\b)?",
     re.IGNORECASE,
@@ -117,6 +117,7 @@ def find_derivatives(text: str) -> list[DerivativeAsk]:
     out = []
     for m in _DERIVATIVE.finditer(text):
         name = re.sub(r"[\s-]+", " ", m["name"].lower())
+        name = DERIVATIVE_ALIASES.get(name, name)
         name = name if name in DERIVATIVE_NAMES else name.replace(" ", "-", 1)
         if name not in DERIVATIVE_NAMES:
             continue

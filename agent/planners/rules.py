@@ -318,6 +318,13 @@ class RulePlanner:
             extra: list[Subject] = list(referred) if clause.mentions else []
             skip: set[int] = set()
             derivs = find_derivatives(clause.text)
+            if derivs and clause.intents and clause.reactions:
+                # "the molecular weight of acetylated X": a derivative to compute on, not a
+                # reaction to show
+                clause = Clause(
+                    clause.start, clause.end, clause.text, clause.mentions, clause.intents,
+                    clause.missing, [],
+                )  # fmt: skip
             if derivs:
                 derived, skip = self._derived(clause, derivs, context, resolved, calls, made)
                 extra = derived
@@ -522,6 +529,11 @@ class RulePlanner:
             if w not in self.vocab.overview_words and w not in STOPWORDS and len(w) > 1
         ]
 
+    @staticmethod
+    def analysed_text(clause: Clause, a: int, b: int) -> str:
+        """The question text between two offsets inside a clause."""
+        return clause.text[max(a - clause.start, 0) : max(b - clause.start, 0)]
+
     def _derived(
         self,
         clause: Clause,
@@ -542,12 +554,21 @@ class RulePlanner:
             parents: list[Mention] = []
             if d.of_follows:
                 parents = [m for m in molecules if m.start >= b][:1]
-            elif not d.its:
-                parents = [m for m in molecules if m.end <= a][-1:]
+            elif not d.its:  # "X methyl ester", "acetylated X": the molecule beside it
+                before = [m for m in molecules if m.end <= a][-1:]
+                after = [m for m in molecules if m.start >= b][:1]
+                touching = [
+                    m
+                    for m in (*before, *after)
+                    if not self.analysed_text(clause, min(m.end, a), max(m.start, b)).strip(" '’s")
+                ]
+                parents = touching[:1] or before or after
             used |= {m.start for m in parents}
             subjects = [self._subject(m, resolved, calls) for m in parents] or context
             for p in subjects:
-                label = f"{d.name} of {p.label}"
+                label = (
+                    f"acetylated {p.label}" if d.name == "acetylated" else f"{d.name} of {p.label}"
+                )
                 if p.failed or p.smiles is None:
                     out.append(Subject(label, None, failed=p.failed))
                     continue

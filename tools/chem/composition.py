@@ -55,11 +55,12 @@ def composition_fields(mol: Chem.Mol) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Derivative:
-    """A derivative by name: the SMARTS that makes it from the parent's group."""
+    """A derivative by name: the SMARTS that makes it from the parent's group (salts and
+    "acetylated" are made in code: `derive`)."""
 
     name: str
     group: str  # what the parent must have, in words
-    smarts: str
+    smarts: str = ""
 
 
 _ALKYLS = {
@@ -104,18 +105,89 @@ DERIVATIVES: dict[str, Derivative] = {
         "an N-H amine",
         "[NX3;H1,H2;!$(N[CX3]=[O,S,N]):1]>>[N:1]C(C)=O",
     ),
+    "sodium salt": Derivative("sodium salt", "an acid group (COOH or SO3H)"),
+    "potassium salt": Derivative("potassium salt", "an acid group (COOH or SO3H)"),
+    "hydrochloride": Derivative("hydrochloride", "a basic nitrogen"),
+    "acetylated": Derivative("acetylated", "an OH or N-H group"),
 }
 DERIVATIVE_NAMES: tuple[str, ...] = tuple(DERIVATIVES)
+# Other ways of writing a derivative's name -> its key.
+DERIVATIVE_ALIASES = {
+    "hydrochloride salt": "hydrochloride",
+    "hcl salt": "hydrochloride",
+    "na salt": "sodium salt",
+    "k salt": "potassium salt",
+    "acetyl derivative": "acetylated",
+    "acetylated form": "acetylated",
+}
+
+_ACID = Chem.MolFromSmarts("[$([OX2H1][CX3]=O),$([OX2H1]S(=O)=O)]")
+# Basic nitrogens, most basic first: aliphatic amines, amidines/guanidines, pyridine-like, anilines.
+_BASES = [
+    Chem.MolFromSmarts(s)
+    for s in (
+        "[NX3;H0,H1,H2;!$(N-[C,S,P]=[O,S,N]);!$(N-a);!$(N#*);!$(N=*);!$(N-N=O)]",
+        "[NX2;$(N=C(-N)-N),$(N=C-N)]",
+        "[nX2;r6]",
+        "[NX3;H1,H2;$(N-a);!$(N-[C,S]=O)]",
+    )
+]
 
 
 class NoSuchGroup(ValueError):
     """The parent lacks the group the derivative is made from."""
 
 
+def _salt(mol: Chem.Mol, metal: str) -> Chem.Mol:
+    """Every acid group as its metal salt (carboxylate or sulfonate and the cation)."""
+    rw = Chem.RWMol(mol)
+    hits = [m[0] for m in mol.GetSubstructMatches(_ACID)]
+    if not hits:
+        raise NoSuchGroup("it has no acid group (COOH or SO3H) to make the salt from")
+    for idx in hits:
+        atom = rw.GetAtomWithIdx(idx)
+        atom.SetFormalCharge(-1)
+        atom.SetNumExplicitHs(0)
+        atom.SetNoImplicit(True)
+        ion = rw.AddAtom(Chem.Atom(metal))
+        rw.GetAtomWithIdx(ion).SetFormalCharge(1)
+    out = rw.GetMol()
+    Chem.SanitizeMol(out)
+    return out
+
+
+def _hydrochloride(mol: Chem.Mol) -> Chem.Mol:
+    """The monohydrochloride: the most basic nitrogen protonated, with chloride."""
+    for pattern in _BASES:
+        hits = mol.GetSubstructMatches(pattern)
+        if hits:
+            rw = Chem.RWMol(mol)
+            atom = rw.GetAtomWithIdx(hits[0][0])
+            atom.SetFormalCharge(1)
+            atom.SetNumExplicitHs(atom.GetTotalNumHs() + 1)
+            atom.SetNoImplicit(True)
+            cl = rw.AddAtom(Chem.Atom("Cl"))
+            rw.GetAtomWithIdx(cl).SetFormalCharge(-1)
+            out = rw.GetMol()
+            Chem.SanitizeMol(out)
+            return out
+    raise NoSuchGroup("it has no basic nitrogen to make the hydrochloride from")
+
+
 def derive(mol: Chem.Mol, name: str) -> Chem.Mol:
     """The derivative `name` of `mol`, every matching group converted (a diacid gives a diester).
 
     Raises NoSuchGroup when nothing matches: "the methyl ester of benzene" is not a molecule."""
+    name = DERIVATIVE_ALIASES.get(name, name)
+    if name in ("sodium salt", "potassium salt"):
+        return _salt(mol, "Na" if name == "sodium salt" else "K")
+    if name == "hydrochloride":
+        return _hydrochloride(mol)
+    if name == "acetylated":  # amines are acetylated before alcohols (paracetamol, not its ester)
+        try:
+            return derive(mol, "n-acetyl")
+        except NoSuchGroup:
+            return derive(mol, "acetate")
     d = DERIVATIVES[name]
     rxn = rdChemReactions.ReactionFromSmarts(d.smarts)
     current = Chem.Mol(mol)

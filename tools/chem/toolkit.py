@@ -159,7 +159,8 @@ class ChemToolkit:
         """A derivative named relative to a molecule (its methyl ester, acetate, amide...), every
         matching group converted."""
         mol, smi = self._mol(a.smiles)
-        key = a.derivative.strip().lower()
+        key = " ".join(a.derivative.lower().split())
+        key = composition.DERIVATIVE_ALIASES.get(key, key)
         if key not in composition.DERIVATIVES:
             raise ToolInputError(
                 f"unknown derivative {a.derivative!r}; known: "
