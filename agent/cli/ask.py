@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +22,7 @@ from agent.cli.common import (
     overrides,
     render,
 )
+from models.disk import DISK_FULL, disk_full
 
 
 def ask(
@@ -49,6 +51,10 @@ def ask(
         answer = a.ask(question, [str(p) for p in image or []], thread)
     except (QuestionError, LockBusy) as exc:
         fail(str(exc))
+    except (OSError, sqlite3.Error) as exc:
+        if not disk_full(exc):
+            raise
+        fail(f"the answer could not be saved to the conversation: {DISK_FULL}")
     finally:
         a.close()
     if json_out:
@@ -102,6 +108,10 @@ def chat(
                         out.print(f"[dim]{escape(event.message)}[/]")
             except QuestionError as exc:
                 err.print(f"[red]{escape(str(exc))}[/]")
+            except (OSError, sqlite3.Error) as exc:
+                if not disk_full(exc):
+                    raise
+                err.print(f"[red]{escape(DISK_FULL)}[/]")
     finally:
         a.close()
     out.print(f"[dim]continue later with: chemagent chat --thread {tid}[/]")

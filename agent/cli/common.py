@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from models.disk import DISK_FULL, disk_full
+
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
@@ -53,12 +55,14 @@ def open_assistant(config: Path | None, flags: dict[str, Any]) -> Any:
         return Assistant(settings)
     except (ValueError, ModelError, ToolError) as exc:  # no model, bad preset, safety list...
         fail(str(exc))
-    except sqlite3.DatabaseError as exc:
-        fail(
-            f"the conversation store {settings.checkpoint_db} is damaged ({exc}); move it away "
-            "(earlier threads are lost, new ones work) or set --home to another folder"
-        )
     except (OSError, sqlite3.Error) as exc:
+        if disk_full(exc):  # not damage: nothing is moved, nothing was lost
+            fail(f"cannot use the data folder {settings.home}: {DISK_FULL}")
+        if isinstance(exc, sqlite3.DatabaseError):
+            fail(
+                f"the conversation store {settings.checkpoint_db} is damaged ({exc}); move it "
+                "away (earlier threads are lost, new ones work) or set --home to another folder"
+            )
         fail(f"cannot use the data folder {settings.home}: {exc}; set --home or CHEMAGENT_HOME")
 
 

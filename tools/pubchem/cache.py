@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from models.disk import DISK_FULL, disk_full
+from tools.base import ToolError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
     key TEXT PRIMARY KEY,
@@ -27,6 +30,10 @@ CREATE TABLE IF NOT EXISTS answers (
 
 
 log = logging.getLogger(__name__)
+
+
+class CacheUnavailable(ToolError):
+    """The cache cannot be opened for a reason that is not damage (a full disk)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ class AnswerCache:
         try:
             self._db = self._open(path)
         except sqlite3.DatabaseError as exc:
+            if disk_full(exc):  # a full disk is not damage: keep the file, say what to do
+                raise CacheUnavailable(f"cannot open the cache {path}: {DISK_FULL}") from exc
             # A cache holds nothing that cannot be fetched again: set the damaged file aside
             # (kept for inspection) and start an empty one.
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
@@ -88,12 +97,19 @@ class AnswerCache:
         return CachedAnswer(int(row[0]), body, float(row[2]))
 
     def put(self, key: str, status: int, body: dict[str, Any]) -> None:
+        """Remember an answer; on a full disk the answer is only not remembered (logged)."""
         text = json.dumps(body, separators=(",", ":"))
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO answers (key, status, body, fetched_at) VALUES (?,?,?,?)",
-                (key, status, text, time.time()),
-            )
+        try:
+            with self._lock, self._db:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO answers (key, status, body, fetched_at) "
+                    "VALUES (?,?,?,?)",
+                    (key, status, text, time.time()),
+                )
+        except sqlite3.Error as exc:
+            if not disk_full(exc):
+                raise
+            log.warning("not cached (%s): %s", self.path, DISK_FULL)
 
     def __len__(self) -> int:
         with self._lock:
