@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rdkit import Chem
-from rdkit.Chem import Descriptors, rdMolDescriptors
+from rdkit.Chem import rdMolDescriptors  # not Descriptors: it imports numpy at start
 
 from models.rdkit_log import rdkit_messages
 from tools.base import ToolError
@@ -19,8 +19,8 @@ def formula(mol: Chem.Mol) -> str:
 def masses(mol: Chem.Mol) -> dict[str, float]:
     """Average molecular weight (g/mol) and monoisotopic exact mass (Da)."""
     return {
-        "molecular_weight": round(float(Descriptors.MolWt(mol)), 3),
-        "exact_mass": round(float(Descriptors.ExactMolWt(mol)), 4),
+        "molecular_weight": round(float(rdMolDescriptors._CalcMolWt(mol)), 3),
+        "exact_mass": round(float(rdMolDescriptors.CalcExactMolWt(mol)), 4),
     }
 
 

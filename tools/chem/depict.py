@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Literal
 
 from rdkit import Chem
-from rdkit.Chem.Draw import rdMolDraw2D
 
 from tools.base import ToolError
 
@@ -15,6 +14,8 @@ def depict(
     mol: Chem.Mol, path: Path, fmt: Literal["png", "svg"] = "png", size: int = 400, legend: str = ""
 ) -> Path:
     """Draw `mol` to `path` (written atomically: a reader never sees half a file)."""
+    from rdkit.Chem.Draw import rdMolDraw2D  # imports numpy: only when a drawing is asked for
+
     drawer = (
         rdMolDraw2D.MolDraw2DCairo(size, size)
         if fmt == "png"

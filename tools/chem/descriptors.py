@@ -7,7 +7,10 @@ from functools import cache
 from typing import Any, Literal, get_args
 
 from rdkit import Chem
-from rdkit.Chem import QED, Crippen, Descriptors, Lipinski, rdMolDescriptors
+
+# The C++ calculators behind Descriptors.MolWt, Crippen.MolLogP and Lipinski's counts, called
+# directly: those Python modules import numpy (0.1 s) at every start.
+from rdkit.Chem import rdMolDescriptors
 
 DescriptorName = Literal[
     "molecular_weight",
@@ -27,6 +30,14 @@ DESCRIPTOR_NAMES: tuple[str, ...] = get_args(DescriptorName)
 
 
 @cache
+def _qed() -> Any:
+    # QED imports numpy (0.1 s): loaded on the first QED asked, not at every start.
+    from rdkit.Chem import QED
+
+    return QED.qed
+
+
+@cache
 def _sascorer() -> Any:
     # The SA score lives in RDKit's Contrib folder, which is not a regular package.
     from rdkit.Contrib.SA_Score import sascorer
@@ -35,17 +46,17 @@ def _sascorer() -> Any:
 
 
 _CALCULATORS: dict[str, Callable[[Chem.Mol], float | int]] = {
-    "molecular_weight": lambda m: round(float(Descriptors.MolWt(m)), 3),
-    "logp": lambda m: round(float(Crippen.MolLogP(m)), 3),
+    "molecular_weight": lambda m: round(float(rdMolDescriptors._CalcMolWt(m)), 3),
+    "logp": lambda m: round(float(rdMolDescriptors.CalcCrippenDescriptors(m)[0]), 3),
     "tpsa": lambda m: round(float(rdMolDescriptors.CalcTPSA(m)), 2),
-    "hbd": lambda m: int(Lipinski.NumHDonors(m)),
-    "hba": lambda m: int(Lipinski.NumHAcceptors(m)),
+    "hbd": lambda m: int(rdMolDescriptors.CalcNumHBD(m)),
+    "hba": lambda m: int(rdMolDescriptors.CalcNumHBA(m)),
     "rotatable_bonds": lambda m: int(rdMolDescriptors.CalcNumRotatableBonds(m)),
     "rings": lambda m: int(rdMolDescriptors.CalcNumRings(m)),
     "aromatic_rings": lambda m: int(rdMolDescriptors.CalcNumAromaticRings(m)),
     "heavy_atoms": lambda m: int(m.GetNumHeavyAtoms()),
     "fraction_sp3": lambda m: round(float(rdMolDescriptors.CalcFractionCSP3(m)), 3),
-    "qed": lambda m: round(float(QED.qed(m)), 3),
+    "qed": lambda m: round(float(_qed()(m)), 3),
     # The SA score loads a fragment table on first use (~0.4 s), so it is computed only on request.
     "sa_score": lambda m: round(float(_sascorer().calculateScore(m)), 2),
 }

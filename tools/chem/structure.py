@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from rdkit import Chem
-from rdkit.Chem.Scaffolds import MurckoScaffold
 
 
 def murcko_scaffold(mol: Chem.Mol, generic: bool = False) -> str:
     """Bemis-Murcko scaffold SMILES (ring systems plus linkers); '' for acyclic molecules."""
+    from rdkit.Chem.Scaffolds import MurckoScaffold  # imports AllChem and numpy: on use only
+
     core = MurckoScaffold.GetScaffoldForMol(mol)
     if generic and core.GetNumAtoms():
         core = MurckoScaffold.MakeScaffoldGeneric(core)
