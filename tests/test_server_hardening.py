@@ -18,6 +18,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from tests.api_server import api_server
+from tests.conftest import shared_data
 
 
 @pytest.fixture(scope="module")
@@ -273,3 +274,49 @@ def test_a_wrapped_isotope_mass_number_is_refused_not_read_as_a_real_isotope(ser
     assert "65549" in r.json()["error"]["message"]
     ok = httpx.post(server.url + "/v1/tools/molecular_weight", json={"smiles": "[13C]"})
     assert ok.status_code == 200
+
+
+# -- no server paths in what the server sends ---------------------------------------------------
+
+
+def _no_server_path(text: str, srv) -> None:
+    import tempfile
+    from pathlib import Path
+
+    home = str(srv.assistant.settings.home)
+    for root in (home, str(Path(home).resolve()), tempfile.gettempdir(), str(Path.home())):
+        assert root not in text, f"{root} in {text[:400]}"
+
+
+def test_no_server_path_in_answers_steps_tool_results_or_errors(server):
+    import base64
+
+    png = (shared_data() / "ocsr" / "UOB" / "images" / "maybridge-0001-1032051861.png").read_bytes()
+    image = "data:image/png;base64," + base64.b64encode(png).decode()
+    seen: list[str] = []
+    with httpx.Client(base_url=server.url, timeout=120) as c:
+        r = c.post(
+            "/v1/ask", json={"question": "What is this molecule's formula?", "images": [image]}
+        )
+        assert r.status_code == 200, r.text
+        seen.append(r.text)
+        assert "image-1.png" in r.text  # the user's own name for it stays
+        r = c.post("/v1/ask", json={"question": "Draw aspirin"})
+        assert r.status_code == 200, r.text
+        seen.append(r.text)
+        r = c.post("/v1/tools/depict", json={"smiles": "CCO"})
+        assert r.status_code == 200, r.text
+        seen.append(r.text)
+        r = c.post(
+            "/v1/chat/completions",
+            json={
+                "model": "chemagent",
+                "messages": [{"role": "user", "content": "Draw caffeine"}],
+                "stream": True,
+            },
+        )
+        seen.append(r.text)
+        r = c.post("/v1/tools/recognize_structure", json={"image": "not/a/real/path.png"})
+        seen.append(r.text)
+    for text in seen:
+        _no_server_path(text, server)

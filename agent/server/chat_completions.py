@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.answer import Answer
 from agent.server.context import ServerContext, answering, get_context
 from agent.server.errors import ApiError, error_body
+from agent.server.paths import scrub
 from agent.server.text import Text
 
 logger = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ def answer_blocking(ctx: ServerContext, body: ChatRequest) -> Answer:
         _prepare(ctx, tid, replay, replay_deadline(ctx))
         answer = ctx.assistant.ask(question, paths, tid)
     _remember(ctx, body, question, answer)
-    return answer
+    return ctx.public(answer)
 
 
 @router.post("/v1/chat/completions", response_model=None)
@@ -213,6 +214,11 @@ async def _events(ctx: ServerContext, body: ChatRequest) -> AsyncIterator[str]:
                 for event in ctx.assistant.stream(question, paths, tid):
                     if isinstance(event, Answer):
                         _remember(ctx, body, question, event)
+                        event = ctx.public(event)
+                    elif isinstance(event, StepEvent):
+                        event = StepEvent.model_validate(
+                            scrub(event.model_dump(mode="json"), ctx.roots)
+                        )
                     anyio.from_thread.run(send.send, event)
         except ApiError as exc:
             anyio.from_thread.run(send.send, exc)

@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from agent.answer import Answer
 from agent.server.errors import ApiError
 from agent.server.gate import Gate
 from agent.server.images import ImageError, saved_images
 from agent.server.jobs import JobRunner
+from agent.server.paths import scrub, server_roots
 from agent.server.store import Store
 
 if TYPE_CHECKING:
@@ -28,6 +30,15 @@ class ServerContext:
     store: Store
     gate: Gate
     runner: JobRunner
+
+    @property
+    def roots(self) -> tuple[str, ...]:
+        """Folders whose paths never leave the server (see `agent.server.paths`)."""
+        return server_roots(self.settings.home, [self.uploads])
+
+    def public(self, answer: Answer) -> Answer:
+        """The answer as it may leave the server: no path of the server in it."""
+        return Answer.model_validate(scrub(answer.model_dump(mode="json"), self.roots))
 
     @property
     def uploads(self) -> Path:

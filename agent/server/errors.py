@@ -71,12 +71,20 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
     return "invalid request: " + "; ".join(parts), "invalid_request"
 
 
+def _public(request: Request, message: str) -> str:
+    """The message without the server's paths (agent.server.paths)."""
+    from agent.server.paths import scrub_text
+
+    ctx = getattr(request.app.state, "ctx", None)
+    return scrub_text(message, ctx.roots) if ctx is not None else message
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every failure into the JSON error shape."""
 
     @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message, exc.code)
+    async def _api(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, _public(request, exc.message), exc.code)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

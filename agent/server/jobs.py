@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agent.server.paths import scrub, server_roots
 from agent.server.store import Store
 from agent.server.text import Text
 
@@ -85,7 +86,8 @@ def answer_record(assistant: Assistant, item_id: str, question: str) -> dict[str
 
     try:
         answer = assistant.ask(question)
-        return {"id": item_id, "ok": True, "answer": answer.model_dump(mode="json")}
+        roots = server_roots(assistant.settings.home)
+        return {"id": item_id, "ok": True, "answer": scrub(answer.model_dump(mode="json"), roots)}
     except QuestionError as exc:
         return {"id": item_id, "ok": False, "error": str(exc)}
     except Exception as exc:  # one bad question must not stop the job

@@ -15,6 +15,7 @@ from agent.answer import Answer
 from agent.server.context import ServerContext, answering, get_context
 from agent.server.errors import ApiError
 from agent.server.jobs import JobInputError, parse_items
+from agent.server.paths import scrub, scrub_text
 from agent.server.store import JobProgress, ThreadInfo
 from agent.server.text import Text, TextError, check_all
 
@@ -66,7 +67,7 @@ def ask_blocking(
         answer = ctx.assistant.ask(question, paths, thread_id)
     if answer.thread_id:
         ctx.store.touch_thread(answer.thread_id, question.strip())
-    return answer
+    return ctx.public(answer)
 
 
 @router.post("/v1/ask", response_model=Answer, response_class=Response, tags=["assistant"])
@@ -131,14 +132,17 @@ def call_tool_blocking(ctx: ServerContext, name: str, args: dict[str, Any]) -> T
     try:
         result = tools[name].run(args)
     except ToolError as exc:
-        raise ApiError(400, str(exc), "tool_error") from None
+        raise ApiError(400, scrub_text(str(exc), ctx.roots), "tool_error") from None
     made = made_by(name, result.data)
     if made and (refusal := screen.products(made)):
         raise ApiError(403, refusal, "refused")
     if withheld := screen.screen_data(result.summary, result.data, bool(verdict.agents)):
         raise ApiError(403, withheld, "withheld")
     return ToolResponse(
-        tool=name, summary=result.summary, data=result.data, warnings=verdict.warnings
+        tool=name,
+        summary=scrub_text(result.summary, ctx.roots),
+        data=scrub(result.data, ctx.roots),
+        warnings=verdict.warnings,
     )
 
 
