@@ -36,7 +36,7 @@ class TinyLlamaSize(BaseModel):
     num_hidden_layers: int = Field(2, ge=1)
     num_attention_heads: int = Field(2, ge=1)
     num_key_value_heads: int = Field(2, ge=1)
-    max_position_embeddings: int = Field(2048, ge=128)
+    max_position_embeddings: int = Field(4096, ge=128)
     seed: int = 0
 
 
