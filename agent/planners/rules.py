@@ -367,7 +367,7 @@ class RulePlanner:
                 overview=not asks,
             )
             if asks and not clause.reactions and not literature and (own or context):
-                unavailable.append(_not_understood(clause.text, asks, own or context))
+                unavailable.append(_not_understood(asks, own or context))
             if cmp is not None:
                 comparisons.append(cmp.as_dict())
                 for s in _merge_same_structure(own or context):
@@ -516,11 +516,7 @@ class RulePlanner:
         """Words of a clause that neither name a molecule nor ask for an overview ("space
         group" in "the space group of aspirin"): what the clause asks that no intent reads."""
         text = list(mask(clause.text, clause.start, clause.mentions))
-        spans = [(r.start, r.end) for r in find_references(clause.text)]
-        spans += [(d.start, d.end) for d in find_derivatives(clause.text)]
-        if self.vocab.formats is not None:
-            spans += [m.span() for m in self.vocab.formats.finditer(clause.text)]
-        for a, b in spans:
+        for a, b in self._blocked(clause.text):
             text[a:b] = "_" * (b - a)
         words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", "".join(text).lower())
         return [
@@ -530,7 +526,7 @@ class RulePlanner:
         ]
 
     @staticmethod
-    def analysed_text(clause: Clause, a: int, b: int) -> str:
+    def _between(clause: Clause, a: int, b: int) -> str:
         """The question text between two offsets inside a clause."""
         return clause.text[max(a - clause.start, 0) : max(b - clause.start, 0)]
 
@@ -560,7 +556,7 @@ class RulePlanner:
                 touching = [
                     m
                     for m in (*before, *after)
-                    if not self.analysed_text(clause, min(m.end, a), max(m.start, b)).strip(" '’s")
+                    if not self._between(clause, min(m.end, a), max(m.start, b)).strip(" '’s")
                 ]
                 parents = touching[:1] or before or after
             used |= {m.start for m in parents}
@@ -834,15 +830,16 @@ def _attach_topics(question: str, clauses: list[Clause]) -> list[Clause]:
 NOT_UNDERSTOOD = "not understood"
 
 
-def _not_understood(text: str, words: list[str], about: list[Subject]) -> str:
+def _not_understood(words: list[str], about: list[Subject]) -> str:
     """What a clause asked that no tool or rule reads, said instead of a guess."""
     names = ", ".join(dict.fromkeys(s.label for s in about))
     asked = " ".join(words[:6])
     return (
         f"{NOT_UNDERSTOOD}: I did not understand what you asked about {names} ({asked!r} is "
-        "nothing I can compute or look up), so nothing was computed for it. I can give formulas, masses, logP, TPSA, H-bond counts, rings, atom counts, "
-        "charge, drug-likeness, similarity, functional groups, named reactions, predicted "
-        "properties (solubility, toxicity, BBB penetration) or search the literature"
+        "nothing I can compute or look up), so nothing was computed for it. I can give "
+        "formulas, masses, logP, TPSA, H-bond counts, rings, atom counts, charge, "
+        "drug-likeness, similarity, functional groups, named reactions, predicted properties "
+        "(solubility, toxicity, BBB penetration) or search the literature"
     )
 
 
