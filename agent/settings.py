@@ -150,6 +150,13 @@ class ApiSettings(BaseModel):
         description="A connection that has not sent a whole request head within this long is "
         "closed (slow or idle clients hold no socket for ever).",
     )
+    timeout_body_s: float = Field(
+        60.0,
+        gt=0,
+        le=3600,
+        description="A request whose body has not fully arrived this long after its head is "
+        "closed (a client that trickles or stops sending its body holds no socket for ever).",
+    )
     batch_concurrency: int = Field(
         2, ge=1, le=64, description="Questions of background batch jobs answered at the same time."
     )

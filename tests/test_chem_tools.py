@@ -216,6 +216,24 @@ def test_depiction_files_are_real_images(tk):
     assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
 
 
+def test_the_depictions_folder_keeps_only_the_newest_drawings(tmp_path):
+    """A server that draws for months must not fill its disk: beyond `max_depictions` the
+    least recently drawn files go, and drawing one again makes it the newest."""
+    import os
+
+    folder = tmp_path / "depictions"
+    tools = {t.name: t for t in ChemToolkit(ChemLimits(max_depictions=3), folder).tools()}
+    paths = []
+    for i, smi in enumerate(["C", "CC", "CCC", "CCCC"]):
+        paths.append(Path(tools["depict"].run({"smiles": smi}).data["path"]))
+        os.utime(paths[-1], (1000.0 + i, 1000.0 + i))  # mtimes one second apart, in order
+    assert sorted(folder.iterdir()) == sorted(paths[1:])  # methane, the oldest, went
+    again = Path(tools["depict"].run({"smiles": "CC"}).data["path"])  # redrawn: now the newest
+    assert again == paths[1]
+    fifth = Path(tools["depict"].run({"smiles": "CCCCC"}).data["path"])
+    assert sorted(folder.iterdir()) == sorted([paths[1], paths[3], fifth])  # propane went
+
+
 @pytest.mark.parametrize(
     ("token", "expected"),
     [

@@ -199,8 +199,29 @@ def test_cas_numbers_come_from_synonyms(replay, tmp_path):
     assert "ethane-1,2-diol" in {s.lower() for s in c.synonyms(174)}
 
 
+class _RecordingLimiter(RateLimiter):
+    """Notes when each slot was granted: the policy is on the time a request is sent.
+
+    Arrival times at the replay server add the machine's scheduling jitter (a loaded CI runner
+    delayed one request until six arrived within a second), so they cannot test the limiter.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(5, 400)
+        self.granted: list[float] = []
+        self._granted_lock = threading.Lock()
+
+    def acquire(self) -> float:
+        waited = super().acquire()
+        with self._granted_lock:
+            self.granted.append(self._sent[-1])
+        return waited
+
+
 def test_threads_share_the_rate_limit(replay, tmp_path):
-    c = client(replay, tmp_path, cache_ttl_days=1e-9)
+    limiter = _RecordingLimiter()
+    cfg = PubChemSettings(api_base=replay.api_base, backoff_s=0.01, cache_ttl_days=1e-9)
+    c = PubChemClient(cfg, tmp_path / "pubchem.sqlite", limiter=limiter)
     names = ["benzene", "triethylamine", "ethylene glycol", "Temed", "Cillin", "1-bromopentane"]
 
     def work() -> None:
@@ -212,8 +233,10 @@ def test_threads_share_the_rate_limit(replay, tmp_path):
         t.start()
     for t in threads:
         t.join()
-    assert len(replay.hits) == 18
-    assert replay.max_rate(1.0) <= 5
+    # Every request the server saw took a slot of the one limiter, and no six slots share a second.
+    assert len(replay.hits) == len(limiter.granted) == 18
+    sent = sorted(limiter.granted)
+    assert all(later - first >= 1.0 for first, later in zip(sent, sent[5:], strict=False))
 
 
 def test_rate_limiter_keeps_both_windows():

@@ -281,6 +281,17 @@ def test_reaction_that_matches_but_makes_only_impossible_products_says_so():
         apply_reaction("[C:1]=[O:2]>>[C:1](=[O:2])(C)(C)(C)C", ["CC=O"], ChemLimits())
 
 
+@pytest.mark.parametrize("left", [-1.0, 0.02])
+def test_a_question_under_a_spent_outer_deadline_is_answered_with_its_reason(assistant, left):
+    """The server runs a question under the request's one deadline, which may come before the
+    question's own budget; planning used to raise from the first bounded call that met it (the
+    whole request failed) instead of stopping with the reason."""
+    with deadline_at(time.time() + left):
+        time.sleep(0.05)
+        answer = assistant.ask("What is the formula of glorbutane?")
+    assert "time budget" in answer.text, answer.text
+
+
 def test_nul_byte_in_a_question_is_an_error_not_half_a_question(assistant):
     from agent.question import QuestionError
 

@@ -1,4 +1,7 @@
-"""The question's deadline, as every node sees it: `started_at` + `agent.time_budget_s`."""
+"""The question's deadline, as every node sees it: `started_at` + `agent.time_budget_s`, or an
+earlier deadline its caller set (the server's one deadline for a whole HTTP request), whichever
+comes first. Nodes measure what is left against both, so a question run under a tighter outer
+deadline stops planning with its reason instead of raising from the first call that meets it."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from contextlib import AbstractContextManager
 
 from agent.deps import Deps
 from agent.state import AgentState
-from models.deadline import deadline_at
+from models.deadline import deadline_at, remaining
 
 
 def question_deadline(state: AgentState, deps: Deps) -> AbstractContextManager[None]:
@@ -18,6 +21,9 @@ def question_deadline(state: AgentState, deps: Deps) -> AbstractContextManager[N
 
 
 def time_left(state: AgentState, deps: Deps) -> float:
-    """Seconds of the question's budget still left (negative once it is spent)."""
+    """Seconds of the question's budget still left (negative once it is spent), counting a
+    deadline set around the question if it is earlier."""
     started = state.get("started_at") or time.time()
-    return deps.settings.agent.time_budget_s - (time.time() - started)
+    own = deps.settings.agent.time_budget_s - (time.time() - started)
+    outer = remaining()
+    return own if outer is None else min(own, outer)

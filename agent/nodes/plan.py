@@ -9,7 +9,7 @@ from agent.deps import Deps
 from agent.nodes.budget import question_deadline, time_left
 from agent.planners.base import PlanContext
 from agent.state import AgentState, Evidence, MoleculeRef, add_usage, tool_model_calls
-from models.deadline import deadline_at
+from models.deadline import DeadlineExceeded, deadline_at
 
 
 def over_budget(state: AgentState, deps: Deps) -> str | None:
@@ -49,8 +49,11 @@ def _plan(state: AgentState, deps: Deps) -> dict[str, Any]:
     # A planner (an LLM that hangs) may use only a share of the time left, so the tools it
     # falls back to still run within the budget.
     share = max(0.0, time_left(state, deps)) * deps.settings.agent.planner_share
-    with deadline_at(time.time() + share):
-        result = deps.planner.plan(ctx)
+    try:
+        with deadline_at(time.time() + share):
+            result = deps.planner.plan(ctx)
+    except DeadlineExceeded as exc:  # a planner with no fallback left (the rule planner)
+        return {"pending": [], "stop_reason": str(exc)}
     start = len(evidence)
     calls = [c.model_copy(update={"id": f"c{start + i + 1}"}) for i, c in enumerate(result.calls)]
     unknown = [c.tool for c in calls if c.tool not in deps.registry]

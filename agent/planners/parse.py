@@ -62,18 +62,35 @@ _CLAUSE_BREAK = re.compile(
 )
 
 
-def _strip_token(raw: str, start: int) -> tuple[str, int]:
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _strip_token(raw: str, start: int, before: str = "") -> tuple[str, int]:
+    """Punctuation off both ends of a whitespace token, and a bracket around all of it
+    ("(CCO)"). A closing bracket the token does not open is taken off only when the text
+    `before` it left a bracket open ("(or CCO)"): in "CCO)" alone it is part of what was typed,
+    so the SMILES is reported as invalid rather than read as ethanol."""
     token = raw
-    while (
-        token
-        and token[0] in _LEADING
-        and not (token[0] == "(" and token.count("(") <= token.count(")"))
-    ):
-        token, start = token[1:], start + 1
-    while token and (
-        token[-1] in _TRAILING or (token[-1] == ")" and token.count(")") > token.count("("))
-    ):
-        token = token[:-1]
+    open_before = before.count("(") > before.count(")")
+    while token:
+        if token[0] in _LEADING and token[0] != "(":
+            token, start = token[1:], start + 1
+        elif token[-1] in _TRAILING:
+            token = token[:-1]
+        elif len(token) > 2 and token[0] == "(" and token[-1] == ")" and _balanced(token[1:-1]):
+            token, start = token[1:-1], start + 1
+        elif token[0] == "(" and token.count("(") > token.count(")"):
+            token, start, open_before = token[1:], start + 1, True
+        elif token[-1] == ")" and token.count(")") > token.count("(") and open_before:
+            token = token[:-1]
+        else:
+            break
     return token, start
 
 
@@ -99,7 +116,7 @@ def find_mentions(text: str, names: NameTable, limits: ChemLimits) -> list[Menti
             found.append(Mention(m.start(), m.end(), m.group(1), "cas"))
             taken.append((m.start(), m.end()))
     for match in re.finditer(r"\S+", text):
-        token, start = _strip_token(match.group(0), match.start())
+        token, start = _strip_token(match.group(0), match.start(), text[: match.start()])
         end = start + len(token)
         if not token or not free(start, end) or not looks_like_smiles(token):
             continue

@@ -6,12 +6,11 @@ A conversation continues a thread: the request's `thread_id`, else the thread th
 was answered in (a digest of its messages), else a new thread into which the earlier questions are
 replayed first, so follow-ups ("and its logP?") see what the history named.
 
-One request is bounded by one and a half question budgets (`agent.time_budget_s`), however long
-the history: the replay shares half a budget (every bounded call inside sees that deadline through
-`models.deadline`, and replaying stops when it passes), then the question has its own budget. Why
-not one budget for all: the graph measures its budget from its own start, and a planner that
-meets a tighter outer deadline raises instead of answering; and replaying history as context
-rather than as questions needs the graph to take prior turns. Both are outside the server.
+One request has one deadline, a question budget (`agent.time_budget_s`) from its arrival, however
+long the history: every bounded call inside it sees that deadline through `models.deadline`. The
+replay may use the first half of it (replaying stops when that passes, and a replayed turn cut
+short ends the replay, not the request); the question has what is left, and stops planning with
+its reason when the request's deadline comes before its own.
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.answer import Answer
 from agent.server.context import ServerContext, answering, get_context
 from agent.server.errors import ApiError, error_body
-from agent.server.paths import scrub
 from agent.server.text import Text
 
 logger = logging.getLogger(__name__)
@@ -113,9 +111,12 @@ def _question(body: ChatRequest) -> tuple[str, list[str]]:
     return text, images
 
 
-def replay_deadline(ctx: ServerContext) -> float:
-    """When replaying history must stop: half a question budget from now."""
-    return time.time() + ctx.settings.agent.time_budget_s / 2
+def request_deadline(ctx: ServerContext) -> tuple[float, float]:
+    """When the whole request must end (a question budget from now), and when replaying
+    history must stop (half of that)."""
+    budget = ctx.settings.agent.time_budget_s
+    now = time.time()
+    return now + budget, now + budget / 2
 
 
 def _prepare(ctx: ServerContext, tid: str, replay: list[str], until: float) -> None:
@@ -162,9 +163,12 @@ def _completion(answer: Answer) -> dict[str, Any]:
 
 def answer_blocking(ctx: ServerContext, body: ChatRequest) -> Answer:
     question, images = _question(body)
+    from models.deadline import deadline_at
+
+    ends, replay_ends = request_deadline(ctx)
     tid, replay = _thread_for(ctx, body)
-    with answering(ctx, images) as paths:
-        _prepare(ctx, tid, replay, replay_deadline(ctx))
+    with answering(ctx, images) as paths, deadline_at(ends):
+        _prepare(ctx, tid, replay, replay_ends)
         answer = ctx.assistant.ask(question, paths, tid)
     _remember(ctx, body, question, answer)
     return ctx.public(answer)
@@ -203,21 +207,24 @@ async def _events(ctx: ServerContext, body: ChatRequest) -> AsyncIterator[str]:
     from agent.api import StepEvent
 
     cid = "chatcmpl-" + uuid.uuid4().hex
+    ends, replay_ends = request_deadline(ctx)
     send, receive = anyio.create_memory_object_stream[Any](64)
 
     def produce() -> None:
+        from models.deadline import deadline_at
+
         question, images = _question(body)
         tid, replay = _thread_for(ctx, body)
         try:
-            with answering(ctx, images) as paths:
-                _prepare(ctx, tid, replay, replay_deadline(ctx))
+            with answering(ctx, images) as paths, deadline_at(ends):
+                _prepare(ctx, tid, replay, replay_ends)
                 for event in ctx.assistant.stream(question, paths, tid):
                     if isinstance(event, Answer):
                         _remember(ctx, body, question, event)
                         event = ctx.public(event)
                     elif isinstance(event, StepEvent):
                         event = StepEvent.model_validate(
-                            scrub(event.model_dump(mode="json"), ctx.roots)
+                            ctx.public_value(event.model_dump(mode="json"))
                         )
                     anyio.from_thread.run(send.send, event)
         except ApiError as exc:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
@@ -15,7 +15,7 @@ from agent.server.errors import ApiError
 from agent.server.gate import Gate
 from agent.server.images import ImageError, saved_images
 from agent.server.jobs import JobRunner
-from agent.server.paths import scrub, server_roots
+from agent.server.paths import DEPICTIONS_URL, scrub, served_folders, server_roots
 from agent.server.store import Store
 
 if TYPE_CHECKING:
@@ -36,9 +36,18 @@ class ServerContext:
         """Folders whose paths never leave the server (see `agent.server.paths`)."""
         return server_roots(self.settings.home, [self.uploads])
 
+    @property
+    def served(self) -> dict[str, str]:
+        """Folders whose files the server serves itself, by URL prefix."""
+        return served_folders(self.settings.depiction_dir, DEPICTIONS_URL)
+
     def public(self, answer: Answer) -> Answer:
         """The answer as it may leave the server: no path of the server in it."""
-        return Answer.model_validate(scrub(answer.model_dump(mode="json"), self.roots))
+        return Answer.model_validate(self.public_value(answer.model_dump(mode="json")))
+
+    def public_value(self, value: Any) -> Any:
+        """Any JSON-like value as it may leave the server (see `agent.server.paths`)."""
+        return scrub(value, self.roots, self.served)
 
     @property
     def uploads(self) -> Path:

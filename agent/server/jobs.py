@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent.server.paths import scrub, server_roots
+from agent.server.paths import DEPICTIONS_URL, scrub, served_folders, server_roots
 from agent.server.store import Store
 from agent.server.text import Text
 
@@ -86,8 +86,10 @@ def answer_record(assistant: Assistant, item_id: str, question: str) -> dict[str
 
     try:
         answer = assistant.ask(question)
-        roots = server_roots(assistant.settings.home)
-        return {"id": item_id, "ok": True, "answer": scrub(answer.model_dump(mode="json"), roots)}
+        home = assistant.settings.home
+        served = served_folders(assistant.settings.depiction_dir, DEPICTIONS_URL)
+        public = scrub(answer.model_dump(mode="json"), server_roots(home), served)
+        return {"id": item_id, "ok": True, "answer": public}
     except QuestionError as exc:
         return {"id": item_id, "ok": False, "error": str(exc)}
     except Exception as exc:  # one bad question must not stop the job

@@ -4,6 +4,7 @@ and batch jobs."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 import anyio
@@ -15,7 +16,7 @@ from agent.answer import Answer
 from agent.server.context import ServerContext, answering, get_context
 from agent.server.errors import ApiError
 from agent.server.jobs import JobInputError, parse_items
-from agent.server.paths import scrub, scrub_text
+from agent.server.paths import DEPICTIONS_URL, scrub_text
 from agent.server.store import JobProgress, ThreadInfo
 from agent.server.text import Text, TextError, check_all
 
@@ -140,8 +141,8 @@ def call_tool_blocking(ctx: ServerContext, name: str, args: dict[str, Any]) -> T
         raise ApiError(403, withheld, "withheld")
     return ToolResponse(
         tool=name,
-        summary=scrub_text(result.summary, ctx.roots),
-        data=scrub(result.data, ctx.roots),
+        summary=ctx.public_value(result.summary),
+        data=ctx.public_value(result.data),
         warnings=verdict.warnings,
     )
 
@@ -165,6 +166,29 @@ async def depict(
     """An SVG drawing of a structure (RDKit), for pages and notebooks."""
     svg = await anyio.to_thread.run_sync(draw_svg, smiles, size, ctx)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"})
+
+
+_DEPICTION_NAME = re.compile(r"[0-9a-f]{12}\.(png|svg)")
+
+
+@router.get(DEPICTIONS_URL + "/{name}", tags=["tools"], response_class=Response)
+async def depiction(name: str, ctx: Ctx) -> Response:
+    """A drawing the agent made (the depict tool), by the name its answer gave. Only names the
+    tool writes are accepted, so no request can reach another file."""
+    if not _DEPICTION_NAME.fullmatch(name):
+        raise ApiError(404, "no such depiction", "depiction_not_found")
+    path = ctx.settings.depiction_dir / name
+    try:
+        data = await anyio.to_thread.run_sync(path.read_bytes)
+    except FileNotFoundError:
+        raise ApiError(
+            404,
+            "no such depiction (the oldest are removed; ask for the drawing again or use "
+            "GET /v1/depict?smiles=...)",
+            "depiction_not_found",
+        ) from None
+    media = "image/png" if name.endswith(".png") else "image/svg+xml"
+    return Response(data, media_type=media, headers={"Cache-Control": "max-age=3600"})
 
 
 def draw_svg(smiles: str, size: int, ctx: ServerContext) -> str:

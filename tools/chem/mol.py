@@ -46,6 +46,13 @@ class ChemLimits(BaseModel):
         le=3600,
         description="Wall-clock limit of one SMARTS search or reaction, in seconds.",
     )
+    max_depictions: int = Field(
+        1000,
+        ge=1,
+        le=1_000_000,
+        description="Depiction files kept in the depictions folder; the oldest beyond this are "
+        "removed when a new one is drawn (they are a cache: drawing again makes the same file).",
+    )
 
 
 class InvalidSmiles(ToolInputError):

@@ -282,6 +282,7 @@ class ChemToolkit:
         mol, smi = self._mol(a.smiles)
         digest = hashlib.sha1(f"{smi}|{a.size}".encode()).hexdigest()[:12]
         path = depict.depict(mol, self.depict_dir / f"{digest}.{a.format}", a.format, a.size)
+        depict.prune(self.depict_dir, self.limits.max_depictions)
         return ToolResult(
             summary=f"depiction written to {path}",
             data={"smiles": smi, "path": str(path)},
