@@ -149,6 +149,21 @@ def test_pubchem_lookup_stops_at_the_question_deadline(drip):
     assert time.monotonic() - start < 15
 
 
+def test_name_resolution_through_pubchem_stops_at_the_question_deadline(drip, tmp_path):
+    """The resolver looks names up on PubChem in worker threads; they did not see the question's
+    deadline, so an unknown name went on retrying for 77 s after the agent had answered."""
+    from agent import Assistant
+
+    base = f"http://127.0.0.1:{drip.port}/rest"
+    with Assistant({"home": tmp_path, "pubchem": {"api_base": base, "timeout_s": 30}}) as a:
+        start = time.monotonic()
+        with deadline_at(time.time() + 3), pytest.raises(ToolError) as err:
+            a.deps.registry.get("resolve_name").run({"name": "glorbutane"})
+        took = time.monotonic() - start
+    assert "question's budget" in str(err.value), err.value
+    assert took < 15, took  # one 30 s attempt, retried, without the deadline
+
+
 def _fake_osra(tmp_path: Path, body: str) -> str:
     exe = tmp_path / "fake-osra"
     exe.write_text("#!/bin/sh\n" + body + "\n")

@@ -12,6 +12,7 @@ another compound. Every answer says where it came from.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -238,9 +239,12 @@ class NameResolver:
                 )
                 done(i, self._respelt(why, assume=i in unparsed))
             return
+        # Each lookup runs in a copy of this context, so it sees the question's deadline
+        # (models.deadline); without it a lookup went on retrying long after the answer.
         with ThreadPoolExecutor(max_workers=min(self.workers, len(pending))) as pool:
-            for i, outcome in pool.map(one, pending):
-                done(i, outcome)
+            futures = [pool.submit(contextvars.copy_context().run, one, i) for i in pending]
+            for future in futures:
+                done(*future.result())
 
     def _respelt(self, outcome: Outcome, assume: bool) -> Outcome:
         """A name no source knows, read as a misspelling: the one compound the closest names
