@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
-from rdkit.Chem import Descriptors
 
 from tools.base import Tool, ToolError, ToolResult, tool
 from tools.chem.mol import ChemLimits, parse_smiles
@@ -199,6 +198,8 @@ def predict_tools(
             p = model.predict_mols([mol], domain=domain)[0]
         except MissingExtra as exc:
             raise ToolError(str(exc)) from None
+        from rdkit.Chem import Descriptors  # imports numpy: only when a prediction runs
+
         return regression_result(p, model.card, a.units, Descriptors.MolWt(mol))
 
     return [predict_property]
