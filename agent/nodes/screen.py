@@ -153,7 +153,14 @@ def screen_resolved(
         return {}
     earlier = list(state.get("agents", []))
     thread = [h["question"] for h in state.get("history", [])][-THREAD_TURNS:]
-    result = deps.screen.screen(question, smiles, earlier, thread)
+    # Names resolved to a structure of their own are not typos of a listed name; their
+    # structures (above) are what is screened.
+    resolved = [
+        str(e["call"]["args"]["name"])
+        for e in evidence
+        if e["ok"] and e["call"]["tool"] == "resolve_name" and e["call"]["args"].get("name")
+    ]
+    result = deps.screen.screen(question, smiles, earlier, thread, resolved)
     new = [w for w in result.warnings if w not in warnings]
     update: dict[str, Any] = {"warnings": [*warnings, *new]} if new else {}
     if result.agents:

@@ -193,15 +193,25 @@ class Recogniser:
         return self.find_all(text, smiles, thread)[0]
 
     def find_all(
-        self, text: str, smiles: Iterable[str] = (), thread: Iterable[str] = ()
+        self,
+        text: str,
+        smiles: Iterable[str] = (),
+        thread: Iterable[str] = (),
+        known: Iterable[str] = (),
     ) -> tuple[dict[str, str], set[str]]:
         """Listed chemicals in `text` and among `smiles` -> how each was written. Keys are CAS
         numbers, 'family:<Schedule item>' for unlisted members of a Schedule 1 family and
         'class:<word>' for a generic name ("nerve agent"). `thread` holds the earlier questions
         of the conversation: a description split over turns, and a code's chemical context,
         count there too. Also returns the folded words of every form found in `text`, for the
-        allowlist to set aside ("sarin" in "What is the LD50 of sarin?")."""
+        allowlist to set aside ("sarin" in "What is the LD50 of sarin?").
+
+        `known` are names the name tables resolve to a compound of their own ("cyclosporin"):
+        such a word is not read as a typo of a listed name ("cyclosarin"). Its structure is in
+        `smiles` and is screened by structure like any other, so a synonym of an agent that the
+        tables hold is still found."""
         earlier = list(thread)
+        real_names = {fold(k) for k in known}
         text = revealed(text)
         folded = fold(text)
         found: dict[str, str] = {}
@@ -223,6 +233,8 @@ class Recogniser:
                 found.setdefault(FAMILY + family, shown)
         written: set[str] = set()
         for hit in self.matcher.find(text):
+            if not hit.exact and fold(hit.written) in real_names:
+                continue
             need = self.list.needs.get(hit.name)
             if need is not None and not self.needs[need].search(folded):
                 continue

@@ -114,7 +114,8 @@ class SafetyScreen:
         the Schedule 1 chemicals recognised earlier in the thread (`earlier`), the thread's
         earlier questions (`thread`) and the names of other molecules the planner found in it
         (`named`, set aside by the allowlist like the agents' names)."""
-        found, written = self.recogniser.find_all(question, smiles, thread)
+        named = list(named)
+        found, written = self.recogniser.find_all(question, smiles, thread, known=named)
         agents = [k for k in found if self.is_agent(k)]
         before = list(earlier)
         if agents or before:
