@@ -243,3 +243,51 @@ def test_adjective_derivative_is_computed_not_shown_as_a_reaction(assistant):
     a = assistant.ask("Molecular weight of acetylated salicylic acid")
     mw = Descriptors.MolWt(Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O"))
     assert f"molecular weight: {mw:.2f} g/mol" in a.text
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("What is the melting point of flurbenzamolix?", "flurbenzamolix"),
+        ("Give the pKa of acetic acid and of zorbitrexin", "zorbitrexin"),
+        ("Is blorphanate FDA approved?", "blorphanate"),
+        ("Molecular weights of caffeine, C1CC(C, and quantumolide", "quantumolide"),
+    ],
+)
+def test_a_lowercase_name_nobody_listed_is_reported_not_dropped(assistant, question, name):
+    """Only capitalised unknown words used to be taken as names: a lowercase one vanished from
+    the answer, with no line saying it could not be resolved."""
+    a = assistant.ask(question)
+    assert f"cannot resolve '{name}'" in a.text, a.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Estimate the logP of ethanol, roughly", "Determine the molecular weight of caffeine"],
+)
+def test_everyday_words_are_not_taken_for_names(assistant, question):
+    a = assistant.ask(question)
+    assert [s.tool for s in a.steps if s.tool == "resolve_name" and not s.ok] == [], a.text
+
+
+def test_unfamiliar_names_are_told_from_english_by_the_bundled_vocabulary():
+    from agent.planners.spans import unfamiliar_name
+
+    assert all(unfamiliar_name(w) for w in ["zorbitrexin", "blorphanate", "quantumolide"])
+    assert not any(
+        unfamiliar_name(w) for w in ["determine", "estimate", "separate", "protein", "well-known"]
+    )
+
+
+def test_t_butyl_ester_is_the_tert_butyl_ester_not_the_n_butyl_one():
+    [d] = find_derivatives("the t-butyl ester of acetic acid")
+    assert d.name == "tert-butyl ester"
+    ester = derive(Chem.MolFromSmiles("CC(=O)O"), d.name)
+    assert key(Chem.MolToSmiles(ester)) == key("CC(=O)OC(C)(C)C")
+
+
+def test_a_derivative_no_tool_builds_is_said_not_answered_about_the_parent(assistant):
+    """ "the N-methyl derivative of aniline" used to answer the molecular weight of aniline."""
+    a = assistant.ask("What is the molecular weight of the N-methyl derivative of aniline?")
+    assert "unknown derivative 'N-methyl derivative'" in a.text, a.text
+    assert "93.13" not in a.text  # aniline's

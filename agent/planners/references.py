@@ -93,7 +93,7 @@ def find_references(text: str) -> list[Reference]:
 
 
 _DERIVATIVE = re.compile(
-    r"\b(?P<det>its|their|the|a|an)?\s*(?P<name>"
+    r"\b(?P<det>its|their|the|a|an)?\s*(?<![\w-])(?P<name>"
     + "|".join(
         re.escape(n).replace(r"\ ", r"[\s-]")
         for n in sorted([*DERIVATIVE_NAMES, *DERIVATIVE_ALIASES], key=len, reverse=True)
@@ -112,15 +112,49 @@ class DerivativeAsk:
     its: bool  # "its/their methyl ester": the parent is the molecule referred to
 
 
+def _spaced(name: str) -> str:
+    return re.sub(r"[\s-]+", " ", name.lower()).strip()
+
+
+# Every way of writing a derivative (hyphens and spaces alike) -> its key in the table.
+_KNOWN = {
+    **{_spaced(n): n for n in DERIVATIVE_NAMES},
+    **{_spaced(a): key for a, key in DERIVATIVE_ALIASES.items()},
+}
+
+# Any other "<word> ester/ether/derivative/salt" ("the N-methyl derivative of aniline", "its
+# sec-pentyl ester"): kept under its own name, so the derivative tool says it cannot build it
+# and which it can, instead of the question being answered about the parent.
+_OTHER_DERIVATIVE = re.compile(
+    r"\b(?P<det>its|their|the|a|an)?\s*(?<![\w-])(?P<name>[A-Za-z][\w-]*[\w]\s+"
+    r"(?:esters?|ethers?|derivatives?|salts?))\b(?P<of>\s+(?:of|from|for)\b)?",
+    re.IGNORECASE,
+)
+_NOT_A_DERIVATIVE_NAME = {
+    "this", "that", "which", "what", "any", "other", "some", "known", "simple", "common", "same",
+    "such", "each", "every", "new", "these", "those", "one", "an", "a", "the", "its", "their",
+    "corresponding", "possible", "natural", "synthetic", "related", "organic", "inorganic",
+}  # fmt: skip
+
+
 def find_derivatives(text: str) -> list[DerivativeAsk]:
-    """ "its methyl ester", "the ethyl ester of X", "salicylic acid methyl ester"."""
-    out = []
+    """ "its methyl ester", "the ethyl ester of X", "salicylic acid methyl ester"; and any other
+    derivative named that way, under its own (unknown) name."""
+    out: list[DerivativeAsk] = []
     for m in _DERIVATIVE.finditer(text):
-        name = re.sub(r"[\s-]+", " ", m["name"].lower())
-        name = DERIVATIVE_ALIASES.get(name, name)
-        name = name if name in DERIVATIVE_NAMES else name.replace(" ", "-", 1)
-        if name not in DERIVATIVE_NAMES:
+        written = _spaced(m["name"])
+        name = _KNOWN.get(written, "")
+        if not name:
             continue
         det = (m["det"] or "").lower()
         out.append(DerivativeAsk(m.start(), m.end(), name, bool(m["of"]), det in ("its", "their")))
-    return out
+    for m in _OTHER_DERIVATIVE.finditer(text):
+        if any(d.start < m.end() and m.start() < d.end for d in out):
+            continue
+        first = m["name"].split()[0].lower()
+        if first in _NOT_A_DERIVATIVE_NAME or (not m["of"] and not m["det"]):
+            continue  # "which salts are soluble", "sodium salts in water": no parent named
+        name = " ".join(m["name"].split())
+        det = (m["det"] or "").lower()
+        out.append(DerivativeAsk(m.start(), m.end(), name, bool(m["of"]), det in ("its", "their")))
+    return sorted(out, key=lambda d: d.start)

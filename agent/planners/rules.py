@@ -37,7 +37,13 @@ from agent.planners.references import (
     find_derivatives,
     find_references,
 )
-from agent.planners.spans import STOPWORDS, candidate_spans, list_members, words
+from agent.planners.spans import (
+    STOPWORDS,
+    candidate_spans,
+    list_members,
+    unfamiliar_name,
+    words,
+)
 from agent.state import Evidence, MoleculeRef, Plan, ToolCall
 from tools.chem.amounts import find_quantity
 from tools.chem.descriptors import DESCRIPTOR_NAMES
@@ -185,9 +191,11 @@ class RulePlanner:
         self, clauses: list[Clause], known: list[Mention], blocked: list[tuple[int, int]]
     ) -> list[Mention]:
         """Capitalised words no dictionary reads in a clause that asks for something ("Is
-        Zorbitol heavier than caffeine?"): taken as names, so the resolver's failure is reported
-        rather than the molecule dropped. Question and intent words, method names ("Crippen")
-        and a clause's first word are not."""
+        Zorbitol heavier than caffeine?"), and lowercase words that read as compound names
+        nobody listed ("the pKa of zorbitrexin", `unfamiliar_name`) in any clause but a
+        literature question: taken as names, so the resolver's failure is reported rather than
+        the molecule dropped. Question and intent words, method names ("Crippen") and a
+        clause's first capitalised word are not."""
         taken = [(m.start, m.end) for m in known] + blocked
         out: list[Mention] = []
         for clause in clauses:
@@ -199,13 +207,25 @@ class RulePlanner:
                     for w in re.findall(r"[a-z]+er\b|[a-z]+est\b", clause.text.lower())
                 )
             )
-            if not asks or any(i.kind == "literature" for i, _ in clause.intents):
+            if any(i.kind == "literature" for i, _ in clause.intents):
                 continue  # a literature question's words are its topic, not molecules
             for i, (a, b, word) in enumerate(words(clause.text)):
                 start, end = clause.start + a, clause.start + b
                 lower = word.lower()
                 if (
-                    i == 0
+                    word == lower
+                    and unfamiliar_name(word)
+                    and lower not in self.vocab.words
+                    and lower not in self.vocab.overview_words
+                    and lower not in self.vocab.not_names
+                    and not any(s < end and start < e for s, e in taken)
+                ):
+                    out.append(Mention(start, end, word, "name"))
+                    taken.append((start, end))
+                    continue
+                if (
+                    not asks
+                    or i == 0
                     or len(word) < 4
                     or not word[0].isupper()
                     or sum(ch.isupper() for ch in word) > 1  # acronyms: MOFs, COVID

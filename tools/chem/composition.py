@@ -69,7 +69,11 @@ _ALKYLS = {
     "propyl": "CCC",
     "isopropyl": "C(C)C",
     "butyl": "CCCC",
+    "isobutyl": "CC(C)C",
+    "sec-butyl": "C(C)CC",
     "tert-butyl": "C(C)(C)C",
+    "pentyl": "CCCCC",
+    "allyl": "CC=C",
     "benzyl": "Cc1ccccc1",
     "phenyl": "c1ccccc1",
 }
@@ -112,12 +116,38 @@ DERIVATIVES: dict[str, Derivative] = {
 }
 DERIVATIVE_NAMES: tuple[str, ...] = tuple(DERIVATIVES)
 # Other ways of writing a derivative's name -> its key.
+# Other spellings of the alkyl groups: "t-butyl ester" is the tert-butyl ester, never the
+# n-butyl ester that the words "butyl ester" inside it would otherwise be read as.
+_ALKYL_SPELLINGS = {
+    "t-butyl": "tert-butyl",
+    "t butyl": "tert-butyl",
+    "tbutyl": "tert-butyl",
+    "tert butyl": "tert-butyl",
+    "n-butyl": "butyl",
+    "n-propyl": "propyl",
+    "n-pentyl": "pentyl",
+    "i-propyl": "isopropyl",
+    "iso-propyl": "isopropyl",
+    "i-butyl": "isobutyl",
+    "iso-butyl": "isobutyl",
+    "s-butyl": "sec-butyl",
+    "sec butyl": "sec-butyl",
+}
 DERIVATIVE_ALIASES = {
+    **{
+        f"{spelling} {kind}": f"{alkyl} {kind}"
+        for spelling, alkyl in _ALKYL_SPELLINGS.items()
+        for kind in ("ester", "ether")
+    },
     "hydrochloride salt": "hydrochloride",
     "hcl salt": "hydrochloride",
     "na salt": "sodium salt",
     "k salt": "potassium salt",
     "acetyl derivative": "acetylated",
+    "n-acetylated": "n-acetyl",
+    "n-acetyl derivative": "n-acetyl",
+    "o-acetylated": "acetate",
+    "o-acetyl derivative": "acetate",
     "acetylated form": "acetylated",
 }
 
