@@ -81,6 +81,8 @@ class Allowlist:
             [*topics_en(topics), *fillers.get("en", []), *fillers.get("units", [])]
         )
         self.unavailable_ok = set(data["unavailable_ok"])
+        self.harm = [re.compile(p) for p in data["harm"]["patterns"]]
+        self._typo_targets = {w for w in self.topics.exact if len(w) >= TYPO_MIN}
 
     @property
     def intent_patterns(self) -> list[re.Pattern[str]]:
@@ -100,10 +102,14 @@ class Allowlist:
         words the lists do not hold is judged by meaning (`meaning_verdict`): answered only
         when it is clearly nearer a harmless example question than any request, else refused."""
         text = fold(question)
+        for pattern in self.harm:
+            if m := pattern.search(text):
+                return Verdict(False, f"asks to harm or to increase harm ({m.group(0)!r})")
         for pattern in [*self.frames, *self.intent_patterns]:
             text = pattern.sub(f" {ANCHOR} ", text)
         if m := production_pattern().search(text):
             return Verdict(False, f"asks for production or use ({m.group(0)!r})")
+        names = proper_names(question)
         clauses = [c for c in _CLAUSE.split(text) if c.strip()]
         # the same clauses as written (frames and property phrases not yet replaced), for meaning
         written = [c for c in _CLAUSE.split(fold(question)) if c.strip()]
@@ -112,7 +118,9 @@ class Allowlist:
         anchors = 0
         unknown: list[tuple[str, Verdict]] = []
         for clause, as_written in zip(clauses, written, strict=True):
-            verdict, anchored = self._clause(clause, mentioned)
+            verdict, anchored = self._clause(clause, mentioned, names)
+            if verdict.harmless and anchored and names & set(tokens(clause)):
+                verdict = self.named_verdict(as_written, mentioned, names)
             if not verdict.harmless:
                 unknown.append((as_written, verdict))
             anchors += anchored
@@ -127,6 +135,27 @@ class Allowlist:
             judged = self.meaning_verdict(clause, mentioned, verdict)
             if not judged.harmless:
                 return judged
+        return Verdict(True)
+
+    def named_verdict(self, clause: str, mentioned: set[str], names: frozenset[str]) -> Verdict:
+        """A clause read only thanks to capitalised words taken as names: its names replaced
+        by "Smith", it must not be nearer a request example than a harmless one, so capitals
+        never turn request words into names ("which Additives Keep X potent")."""
+        text = fold(clause)
+        for name in sorted(mentioned, key=len, reverse=True):
+            if len(name) >= 2:
+                text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "X", text)
+        for name in names:
+            text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "Smith", text)
+        try:
+            harmless, request = meaning_scores(text.replace(ANCHOR, " "))
+        except Exception as exc:  # no embedder: names are not taken
+            logger.warning("safety screen cannot judge names by meaning: %s", exc)
+            return Verdict(False, "names not judged")
+        if request >= harmless:
+            return Verdict(
+                False, f"names; by meaning harmless {harmless:.2f} vs request {request:.2f}"
+            )
         return Verdict(True)
 
     def english(self, folded: str) -> bool:
@@ -173,9 +202,15 @@ class Allowlist:
             f"{refused.reason}; by meaning harmless {harmless:.2f} vs request {request:.2f}",
         )
 
-    def _clause(self, clause: str, mentioned: set[str]) -> tuple[Verdict, bool]:
+    def _clause(
+        self, clause: str, mentioned: set[str], names: frozenset[str] = frozenset()
+    ) -> tuple[Verdict, bool]:
         """A clause is understood when every word is known; it may hold no topic itself
-        ("..., and soman?"), but the question as a whole must (checked by `judge`)."""
+        ("..., and soman?"), but the question as a whole must (checked by `judge`). Proper
+        names (`proper_names`) are known only in a clause that has a topic of its own, so a
+        name never makes a clause harmless by itself; a topic word misspelt by one letter
+        ("simptoms") is read as that topic (`typo_topic`)."""
+        named = False
         anchored = ANCHOR in clause
         if _CJK_CHAR.search(clause):
             clause, found = self._cjk(clause, mentioned)
@@ -188,11 +223,37 @@ class Allowlist:
             if word not in self.topics and word not in self.filler:
                 # A compound opening with a name ("Sarinvergiftung"): the rest is judged.
                 word = next((word[len(m) :] for m in mentioned if _opens(word, m)), word)
-            if word in self.topics:
+            if word in self.topics or self.typo_topic(word):
                 anchored = True
+            elif word in names:
+                named = True
             elif word not in self.filler:
                 return Verdict(False, f"not understood: {word!r}"), False
+        if named and not anchored:
+            return Verdict(False, "a name without a topic"), False
         return Verdict(True), anchored
+
+    def typo_topic(self, word: str) -> bool:
+        """Whether `word` is a topic word of at least `TYPO_MIN` letters with one letter
+        wrong, missing, extra or swapped ("poisening", "simptoms"): people misspell the words
+        of harmless questions. Only topic words (not filler) are corrected, and only long ones,
+        so a short request word is never read as a topic."""
+        if len(word) < TYPO_MIN or not word.isalpha() or not word.isascii():
+            return False
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+        edits |= {a + c + b for a, b in splits for c in letters}
+        edits.discard(word)
+        stems = [s for s in self.topics.stems if len(s) >= TYPO_MIN - 1]
+        # a stem only with a short ending ("poison" + "ing"), so a long word is not read as a
+        # stem it merely shares letters with ("concentrated" is not "concern...")
+        return any(
+            e in self._typo_targets or any(e.startswith(s) and len(e) - len(s) <= 4 for s in stems)
+            for e in edits
+        )
 
     def _cjk(self, clause: str, mentioned: set[str]) -> tuple[str, bool]:
         """Chinese, Japanese and Korean words removed from the clause (matched inside the text):
@@ -206,6 +267,33 @@ class Allowlist:
         for word in self.cjk_filler:
             clause = clause.replace(word, " ")
         return clause, found
+
+
+TYPO_MIN = 6  # the shortest topic word read through a one-letter misspelling
+
+_NAME = re.compile(r"(?<![\w'’-])[A-Z][a-z]+(?:[-'’][A-Za-z]+)*(?![\w'’-])")
+_SENTENCE_START = re.compile(r"(?:^|[.?!:;]\s+|[\"(«“]\s*)$")
+
+
+def proper_names(question: str) -> frozenset[str]:
+    """The folded words written as names inside an English sentence ("Gerhard Schrader",
+    "Salisbury", "Kuala Lumpur"): capitalised, not opening a sentence. People, places and
+    organisations are not on any word list, yet questions about history and events name them.
+    A question written in Title Case ("How To Keep Sarin Potent") has no names by this rule:
+    when more than two and more than a third of its words after the first are capitalised,
+    none is taken (and a clause read thanks to names is checked by meaning: `named_verdict`)."""
+    words = re.findall(r"[^\W\d_]+", question)
+    if len(words) < 3:
+        return frozenset()
+    found = [
+        m.group(0)
+        for m in _NAME.finditer(question)
+        if not _SENTENCE_START.search(question[: m.start()])
+    ]
+    capitalised = sum(1 for w in words[1:] if w[:1].isupper() and not w.isupper())
+    if capitalised > max(2, (len(words) - 1) / 3):
+        return frozenset()
+    return frozenset(w for n in found for w in tokens(fold(n)))
 
 
 # Cosine similarity (all-MiniLM-L6-v2): the nearest harmless example must be this close, and
