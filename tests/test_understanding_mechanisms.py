@@ -291,3 +291,41 @@ def test_a_derivative_no_tool_builds_is_said_not_answered_about_the_parent(assis
     a = assistant.ask("What is the molecular weight of the N-methyl derivative of aniline?")
     assert "unknown derivative 'N-methyl derivative'" in a.text, a.text
     assert "93.13" not in a.text  # aniline's
+
+
+def test_a_list_in_brackets_keeps_its_first_and_last_members(assistant):
+    """ "[ethanol, CC(C)O, benzene]": the brackets stuck to the first and last words, so ethanol
+    was never read and vanished from the answer."""
+    a = assistant.ask("Molecular weights of [ethanol, CC(C)O, benzene]")
+    assert "46.07" in a.text and "60.1" in a.text and "78.11" in a.text, a.text
+
+
+def test_a_list_separated_by_semicolons_gets_the_property_for_every_member(assistant):
+    a = assistant.ask("Exact masses of nicotine; cotinine; anabasine")
+    assert a.text.count("- exact (monoisotopic) mass:") == 3, a.text
+    assert "TPSA" not in a.text  # no overview of the later members
+
+
+def test_semicolons_between_requests_still_split_them(assistant):
+    a = assistant.ask("What is the logP of ethanol; what is the TPSA of phenol?")
+    assert "TPSA: 20.2" in a.text and "logP (Crippen): 0.00" in a.text
+
+
+@pytest.mark.parametrize(
+    ("question", "weight"),
+    [
+        ("MW of metformin HCl", "165.6"),
+        ("What is the molecular weight of sertraline HCl?", "342.7"),
+    ],
+)
+def test_a_drug_written_with_hcl_is_its_hydrochloride(assistant, question, weight):
+    """ "metformin HCl" was answered as the free base (129.17), the salt the dictionary files it
+    under; "HCl" after a molecule names its hydrochloride."""
+    a = assistant.ask(question)
+    assert weight in a.text, a.text
+
+
+def test_hcl_as_a_reagent_or_on_its_own_is_hydrogen_chloride(assistant):
+    assert "36.46" in assistant.ask("What is the molecular weight of HCl?").text
+    a = assistant.ask("Compare the MW of NaCl and HCl")
+    assert "36.46" in a.text and "58.44" in a.text

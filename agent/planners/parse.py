@@ -71,6 +71,11 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
+def _unopened(token: str, opening: str, closing: str) -> bool:
+    """The token ends with a bracket it does not open."""
+    return token[-1] == closing and token.count(closing) > token.count(opening)
+
+
 def _strip_token(raw: str, start: int, before: str = "") -> tuple[str, int]:
     """Punctuation off both ends of a whitespace token, and a bracket around all of it
     ("(CCO)"). A closing bracket the token does not open is taken off only when the text
@@ -87,7 +92,11 @@ def _strip_token(raw: str, start: int, before: str = "") -> tuple[str, int]:
             token, start = token[1:-1], start + 1
         elif token[0] == "(" and token.count("(") > token.count(")"):
             token, start, open_before = token[1:], start + 1, True
-        elif token[-1] == ")" and token.count(")") > token.count("(") and open_before:
+        elif token[0] == "[" and token.count("[") > token.count("]"):
+            token, start = token[1:], start + 1  # "[CCO, CC(C)O]": a list in brackets
+        elif (_unopened(token, "(", ")") and open_before) or (
+            _unopened(token, "[", "]") and "[" in before
+        ):
             token = token[:-1]
         else:
             break
@@ -140,12 +149,25 @@ def mask(text: str, offset: int, mentions: list[Mention]) -> str:
     return "".join(chars)
 
 
+_ONLY_MOLECULES = re.compile(r"[\s_,;.]*(?:(?:and|or|vs\.?|versus)\b[\s_,;.]*)*", re.IGNORECASE)
+
+
+def _list_goes_on(masked: str, start: int, end: int) -> bool:
+    """A semicolon that separates the molecules of one list ("masses of nicotine; cotinine;
+    anabasine"): what follows it, up to the next semicolon or the end, is only molecules."""
+    if ";" not in masked[max(start - 1, 0) : end]:
+        return False
+    stop = re.search(r"[;?!]", masked[end:])
+    following = masked[end : end + stop.start()] if stop else masked[end:]
+    return "_" in following and bool(_ONLY_MOLECULES.fullmatch(following))
+
+
 def split_clauses(text: str, mentions: list[Mention], vocab: Vocabulary) -> list[Clause]:
     """Cut the question where a new request starts and find each part's intents."""
     masked = mask(text, 0, mentions)
     cuts = [0]
     for m in _CLAUSE_BREAK.finditer(masked):
-        if m.start() > cuts[-1]:
+        if m.start() > cuts[-1] and not _list_goes_on(masked, m.start(), m.end()):
             cuts.append(m.end())
     cuts.append(len(text))
     clauses = []

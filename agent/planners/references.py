@@ -112,6 +112,17 @@ class DerivativeAsk:
     its: bool  # "its/their methyl ester": the parent is the molecule referred to
 
 
+# "metformin HCl": the hydrochloride of the molecule just before, not a second molecule (HCl)
+# and not the parent the drug dictionary files the salt under. "react it with HCl", "X and HCl"
+# and "aqueous HCl" are the reagent.
+_HCL_AFTER = re.compile(r"(?P<prev>[\w)\]]+)\s+(?P<name>HCl)\b(?!\s*(?:gas|solution|\(aq|in\b))")
+_REAGENT_BEFORE = {
+    "with", "and", "or", "of", "in", "to", "by", "from", "aqueous", "conc", "concentrated",
+    "dilute", "excess", "gaseous", "dry", "anhydrous", "the", "a", "an", "some", "using", "plus",
+    "vs", "versus", "than", "is", "are", "mol", "mmol", "g", "mg", "ml", "l", "m", "equiv", "eq",
+}  # fmt: skip
+
+
 def _spaced(name: str) -> str:
     return re.sub(r"[\s-]+", " ", name.lower()).strip()
 
@@ -148,6 +159,11 @@ def find_derivatives(text: str) -> list[DerivativeAsk]:
             continue
         det = (m["det"] or "").lower()
         out.append(DerivativeAsk(m.start(), m.end(), name, bool(m["of"]), det in ("its", "their")))
+    for m in _HCL_AFTER.finditer(text):
+        if m["prev"].lower() in _REAGENT_BEFORE or m["prev"].replace(".", "").isdigit():
+            continue
+        if not any(d.start < m.end() and m.start("name") < d.end for d in out):
+            out.append(DerivativeAsk(m.start("name"), m.end(), "hydrochloride", False, False))
     for m in _OTHER_DERIVATIVE.finditer(text):
         if any(d.start < m.end() and m.start() < d.end for d in out):
             continue

@@ -90,7 +90,11 @@ class NameTable:
         # Bounded by more than word characters: "urea" inside "...]urea" or "(2-...)urea" is part
         # of a systematic name, not a name of its own.
         self._finder = re.compile(
-            r"(?<![\w\-\[\]()])(" + "|".join(re.escape(n) for n in names) + r")(?![\w\-\[\(])",
+            # not inside a systematic name ("benzo[a]pyrene", "2-[4-...]"), but a list in
+            # brackets ("[ethanol, benzene]") is read
+            r"(?<![\w\-\]()])(?<![\w\-\])(]\[)("
+            + "|".join(re.escape(n) for n in names)
+            + r")(?![\w\-\[\(])",
             re.IGNORECASE,
         )
 
