@@ -329,3 +329,11 @@ def test_hcl_as_a_reagent_or_on_its_own_is_hydrogen_chloride(assistant):
     assert "36.46" in assistant.ask("What is the molecular weight of HCl?").text
     a = assistant.ask("Compare the MW of NaCl and HCl")
     assert "36.46" in a.text and "58.44" in a.text
+
+
+def test_the_three_refers_to_the_molecules_of_the_last_turn(assistant):
+    """ "which of the three" sent "three" to the name resolver and answered nothing."""
+    t = assistant.ask("Give me info on caffeine, theobromine and theophylline").thread_id
+    a = assistant.ask("which of the three has the lowest MW?", thread_id=t)
+    assert "cannot resolve 'three'" not in a.text
+    assert "194.19" in a.text and a.text.count("180.17") >= 2, a.text

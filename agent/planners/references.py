@@ -31,6 +31,7 @@ _ALL = re.compile(
     r"\b(?:both|all)(?:\s+(?:of\s+)?(?:them|these|those|three|four|five|two))?"
     r"(?:\s+(?:" + _NOUNS + r"))?\b|\b(?:each|every)\s+(?:one|of\s+them)\b"
     r"|\b(?:these|those)\s+(?:two|three|four|five)?\s*(?:" + _NOUNS + r")\b"
+    r"|\bthe\s+(?:two|three|four|five|six)(?:\s+(?:" + _NOUNS + r"))?\b(?!\s*[-\w])"
     r"|\b(?:them|they|their)\b",
     re.IGNORECASE,
 )

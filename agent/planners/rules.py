@@ -40,6 +40,7 @@ from agent.planners.references import (
 from agent.planners.spans import (
     STOPWORDS,
     candidate_spans,
+    everyday_word,
     list_members,
     unfamiliar_name,
     words,
@@ -169,6 +170,7 @@ class RulePlanner:
             for clause in clauses
             for m in find_unlisted_names(clause)
             if not any(a < m.end and m.start < b for a, b in blocked)
+            and not (" " not in m.text and everyday_word(m.text))  # "which of the three"
         ]
         found, replaced = self._spotted(question, mentions, unlisted, blocked)
         found += self._stray_names(clauses, [*mentions, *found], blocked)

@@ -261,6 +261,13 @@ def _english() -> frozenset[str]:
     return frozenset(w for w in lines if w.isalpha())
 
 
+def everyday_word(word: str) -> bool:
+    """An everyday English word with nothing chemical in it ("roughly", "three"): never taken
+    for the name of a molecule nobody listed."""
+    lower = word.lower()
+    return lower in _english() and not _CHEMISH.search(lower)
+
+
 def unfamiliar_name(word: str) -> bool:
     """A lowercase word that reads as the name of a compound nobody listed ("zorbitrexin",
     "blorphanate"): not everyday English, at least six letters, and chemical in its stems or
@@ -382,7 +389,7 @@ def list_members(
                 or lower in intent_words
                 or not word[0].isalpha()
                 or len(word) < 3
-                or (lower in _english() and not _CHEMISH.search(lower))
+                or everyday_word(lower)
             ):
                 continue
             glued = any(
