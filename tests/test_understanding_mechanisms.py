@@ -337,3 +337,11 @@ def test_the_three_refers_to_the_molecules_of_the_last_turn(assistant):
     a = assistant.ask("which of the three has the lowest MW?", thread_id=t)
     assert "cannot resolve 'three'" not in a.text
     assert "194.19" in a.text and a.text.count("180.17") >= 2, a.text
+
+
+def test_compare_them_with_no_property_compares_the_molecules_of_the_last_turn(assistant):
+    """"compare them" after "Look up glucose and fructose" said "I found nothing to compute"."""
+    t = assistant.ask("Look up glucose and fructose").thread_id
+    a = assistant.ask("compare them", thread_id=t)
+    assert "glucose:" in a.text and "fructose:" in a.text, a.text
+    assert a.text.count("molecular weight: 180.16") == 2

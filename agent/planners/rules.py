@@ -337,7 +337,9 @@ class RulePlanner:
                         "refers to; name it, please."
                     )
                 context = []
-            extra: list[Subject] = list(referred) if clause.mentions else []
+            # Molecules referred to are this clause's own subjects: with no property asked for
+            # ("compare them", "tell me about both") they get the overview.
+            extra: list[Subject] = list(referred)
             skip: set[int] = set()
             derivs = find_derivatives(clause.text)
             if derivs and clause.intents and clause.reactions:

@@ -288,9 +288,17 @@ MAX_WORDS = 6
 
 def _strip(word: str, start: int) -> tuple[str, int]:
     """Quotes and unbalanced brackets off both ends; "(E)-1-..." keeps its bracket."""
-    while word and (word[0] in "'‘\"" or (word[0] == "(" and word.count("(") > word.count(")"))):
+    while word and (
+        word[0] in "'‘\""
+        or (word[0] == "(" and word.count("(") > word.count(")"))
+        or (word[0] == "[" and word.count("[") > word.count("]"))
+    ):
         word, start = word[1:], start + 1
-    while word and (word[-1] in ".'’" or (word[-1] == ")" and word.count(")") > word.count("("))):
+    while word and (
+        word[-1] in ".'’"
+        or (word[-1] == ")" and word.count(")") > word.count("("))
+        or (word[-1] == "]" and word.count("]") > word.count("["))
+    ):
         word = word[:-1]
     if len(word) > 2 and word[0] == "(" and word[-1] == ")" and "(" not in word[1:-1]:
         word, start = word[1:-1], start + 1  # "(aspirin)"
