@@ -340,7 +340,7 @@ def test_the_three_refers_to_the_molecules_of_the_last_turn(assistant):
 
 
 def test_compare_them_with_no_property_compares_the_molecules_of_the_last_turn(assistant):
-    """"compare them" after "Look up glucose and fructose" said "I found nothing to compute"."""
+    """ "compare them" after "Look up glucose and fructose" said "I found nothing to compute"."""
     t = assistant.ask("Look up glucose and fructose").thread_id
     a = assistant.ask("compare them", thread_id=t)
     assert "glucose:" in a.text and "fructose:" in a.text, a.text
