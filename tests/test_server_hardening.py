@@ -334,6 +334,16 @@ def _no_server_path(text: str, srv) -> None:
         assert root not in text, f"{root} in {text[:400]}"
 
 
+def _streamed(client: httpx.Client, question: str) -> str:
+    """The raw server-sent events of a streamed chat completion."""
+    body = {
+        "model": "chemagent",
+        "messages": [{"role": "user", "content": question}],
+        "stream": True,
+    }
+    return client.post("/v1/chat/completions", json=body).text
+
+
 def test_no_server_path_in_answers_steps_tool_results_or_errors(server):
     import base64
 
@@ -353,15 +363,7 @@ def test_no_server_path_in_answers_steps_tool_results_or_errors(server):
         r = c.post("/v1/tools/depict", json={"smiles": "CCO"})
         assert r.status_code == 200, r.text
         seen.append(r.text)
-        r = c.post(
-            "/v1/chat/completions",
-            json={
-                "model": "chemagent",
-                "messages": [{"role": "user", "content": "Draw caffeine"}],
-                "stream": True,
-            },
-        )
-        seen.append(r.text)
+        seen.append(_streamed(c, "Draw caffeine"))
         r = c.post("/v1/tools/recognize_structure", json={"image": "not/a/real/path.png"})
         seen.append(r.text)
     for text in seen:
@@ -377,14 +379,7 @@ def test_a_drawing_is_named_by_a_url_the_server_serves(server):
     with httpx.Client(base_url=server.url, timeout=120) as c:
         answer = c.post("/v1/ask", json={"question": "Draw aspirin"}).json()
         direct = c.post("/v1/tools/depict", json={"smiles": "CCO", "format": "svg"}).json()
-        streamed = c.post(
-            "/v1/chat/completions",
-            json={
-                "model": "chemagent",
-                "messages": [{"role": "user", "content": "Draw caffeine"}],
-                "stream": True,
-            },
-        ).text
+        streamed = _streamed(c, "Draw caffeine")
         urls = []
         for text in (json.dumps(answer), json.dumps(direct), streamed):
             found = re.findall(r"/v1/depictions/[0-9a-f]{12}\.(?:png|svg)", text)

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +189,14 @@ class RulePlanner:
                 )
         return sorted(mentions, key=lambda m: m.start), _attach_topics(question, clauses)
 
+    @cached_property
+    def _group_words(self) -> frozenset[str]:
+        """Words of the intents, functional groups and named reactions ("hydroxyl",
+        "carboxylic", "esterification"): chemistry, but never the name of a molecule."""
+        names = [*self.vocab.groups, *(r.name for r in self.vocab.reactions)]
+        found = {w for n in names for w in re.findall(r"[a-z]+", n.lower())}
+        return frozenset(found | set(self.vocab.words))
+
     def _stray_names(
         self, clauses: list[Clause], known: list[Mention], blocked: list[tuple[int, int]]
     ) -> list[Mention]:
@@ -217,7 +225,7 @@ class RulePlanner:
                 if (
                     word == lower
                     and unfamiliar_name(word)
-                    and lower not in self.vocab.words
+                    and lower not in self._group_words
                     and lower not in self.vocab.overview_words
                     and lower not in self.vocab.not_names
                     and not any(s < end and start < e for s, e in taken)

@@ -248,8 +248,16 @@ _CHEMISH = re.compile(
     re.IGNORECASE,
 )
 # How names of compounds and drugs end, beyond the nomenclature endings above: -in (a drug,
-# a natural product), -ix, -ose (a sugar), -oid, -ole, -olide, -yl, -ase, -mab, -vir, -il.
-_NAME_ENDING = re.compile(r"(?:in|ix|ose|oid|ole|olide|yl|ase|mab|vir|il|on|an)$")
+# a natural product), -ix, -ose (a sugar), -oid, -ole, -olide, -ase, -mab, -vir, -il.
+_NAME_ENDING = re.compile(r"(?:in|ix|ose|oid|ole|olide|ase|mab|vir|il|on|an)$")
+
+
+# Endings of English nouns, adjectives, verb forms and plurals that no compound name has, and
+# of substituents ("sulfonyl"), which name part of a molecule.
+_ENGLISH_ENDING = re.compile(
+    r"(?:ity|ness|ment|tion|sion|ance|ence|ical|ally|ous|ive|able|ible|ism|ists?|ers|ing|ed|"
+    r"ic|ics|ies|ly|ful|less|wise|ise|ize|ises|izes|s|yl)$"
+)
 
 
 @lru_cache(maxsize=1)
@@ -277,6 +285,8 @@ def unfamiliar_name(word: str) -> bool:
         return False
     if all(part in _english() for part in word.split("-")):
         return False  # "determine", "well-known"
+    if _ENGLISH_ENDING.search(word):
+        return False  # "hydrophobicity", "carboxylic", "methylated": words about molecules
     return bool(_CHEMISH.search(word) or _NAME_ENDING.search(word))
 
 
