@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from agent.intents import Intent, ReactionTrigger, Unavailable, Vocabulary
+from agent.planners.spans import closes_unopened, opens_unclosed
 from models.smiles import looks_like_smiles
 from tools.base import ToolInputError
 from tools.chem.mol import ChemLimits, canonical_smiles
@@ -71,11 +72,6 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-def _unopened(token: str, opening: str, closing: str) -> bool:
-    """The token ends with a bracket it does not open."""
-    return token[-1] == closing and token.count(closing) > token.count(opening)
-
-
 def _strip_token(raw: str, start: int, before: str = "") -> tuple[str, int]:
     """Punctuation off both ends of a whitespace token, and a bracket around all of it
     ("(CCO)"). A closing bracket the token does not open is taken off only when the text
@@ -90,12 +86,12 @@ def _strip_token(raw: str, start: int, before: str = "") -> tuple[str, int]:
             token = token[:-1]
         elif len(token) > 2 and token[0] == "(" and token[-1] == ")" and _balanced(token[1:-1]):
             token, start = token[1:-1], start + 1
-        elif token[0] == "(" and token.count("(") > token.count(")"):
+        elif opens_unclosed(token, "(", ")"):
             token, start, open_before = token[1:], start + 1, True
-        elif token[0] == "[" and token.count("[") > token.count("]"):
+        elif opens_unclosed(token, "[", "]"):
             token, start = token[1:], start + 1  # "[CCO, CC(C)O]": a list in brackets
-        elif (_unopened(token, "(", ")") and open_before) or (
-            _unopened(token, "[", "]") and "[" in before
+        elif (closes_unopened(token, "(", ")") and open_before) or (
+            closes_unopened(token, "[", "]") and "[" in before
         ):
             token = token[:-1]
         else:

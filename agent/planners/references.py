@@ -152,14 +152,15 @@ _NOT_A_DERIVATIVE_NAME = {
 def find_derivatives(text: str) -> list[DerivativeAsk]:
     """ "its methyl ester", "the ethyl ester of X", "salicylic acid methyl ester"; and any other
     derivative named that way, under its own (unknown) name."""
+
+    def ask(m: re.Match[str], name: str) -> DerivativeAsk:
+        det = (m["det"] or "").lower()
+        return DerivativeAsk(m.start(), m.end(), name, bool(m["of"]), det in ("its", "their"))
+
     out: list[DerivativeAsk] = []
     for m in _DERIVATIVE.finditer(text):
-        written = _spaced(m["name"])
-        name = _KNOWN.get(written, "")
-        if not name:
-            continue
-        det = (m["det"] or "").lower()
-        out.append(DerivativeAsk(m.start(), m.end(), name, bool(m["of"]), det in ("its", "their")))
+        if name := _KNOWN.get(_spaced(m["name"]), ""):
+            out.append(ask(m, name))
     for m in _HCL_AFTER.finditer(text):
         if m["prev"].lower() in _REAGENT_BEFORE or m["prev"].replace(".", "").isdigit():
             continue
@@ -171,7 +172,5 @@ def find_derivatives(text: str) -> list[DerivativeAsk]:
         first = m["name"].split()[0].lower()
         if first in _NOT_A_DERIVATIVE_NAME or (not m["of"] and not m["det"]):
             continue  # "which salts are soluble", "sodium salts in water": no parent named
-        name = " ".join(m["name"].split())
-        det = (m["det"] or "").lower()
-        out.append(DerivativeAsk(m.start(), m.end(), name, bool(m["of"]), det in ("its", "their")))
+        out.append(ask(m, " ".join(m["name"].split())))
     return sorted(out, key=lambda d: d.start)

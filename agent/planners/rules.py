@@ -223,33 +223,28 @@ class RulePlanner:
                 start, end = clause.start + a, clause.start + b
                 lower = word.lower()
                 if (
-                    word == lower
-                    and unfamiliar_name(word)
-                    and lower not in self._group_words
-                    and lower not in self.vocab.overview_words
-                    and lower not in self.vocab.not_names
-                    and not any(s < end and start < e for s, e in taken)
-                ):
-                    out.append(Mention(start, end, word, "name"))
-                    taken.append((start, end))
-                    continue
-                if (
-                    not asks
-                    or i == 0
-                    or len(word) < 4
-                    or not word[0].isupper()
-                    or sum(ch.isupper() for ch in word) > 1  # acronyms: MOFs, COVID
-                    or not re.fullmatch(r"[A-Za-z][A-Za-z0-9'\-]*", word)
-                    or lower in STOPWORDS
-                    or lower in self.vocab.words
-                    or lower in self.vocab.overview_words
+                    lower in self.vocab.overview_words
                     or lower in self.vocab.not_names
                     or any(s < end and start < e for s, e in taken)
-                    or clause.text[:a].rstrip().endswith((".", "?", "!", ":"))
                 ):
                     continue
-                out.append(Mention(start, end, word, "name"))
-                taken.append((start, end))
+                if word == lower:
+                    name = unfamiliar_name(word) and lower not in self._group_words
+                else:
+                    name = (
+                        bool(asks)
+                        and i > 0
+                        and len(word) >= 4
+                        and word[0].isupper()
+                        and sum(ch.isupper() for ch in word) <= 1  # acronyms: MOFs, COVID
+                        and re.fullmatch(r"[A-Za-z][A-Za-z0-9'\-]*", word) is not None
+                        and lower not in STOPWORDS
+                        and lower not in self.vocab.words
+                        and not clause.text[:a].rstrip().endswith((".", "?", "!", ":"))
+                    )
+                if name:
+                    out.append(Mention(start, end, word, "name"))
+                    taken.append((start, end))
         return out
 
     def _spotted(

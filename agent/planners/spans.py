@@ -273,7 +273,7 @@ def everyday_word(word: str) -> bool:
     """An everyday English word with nothing chemical in it ("roughly", "three"): never taken
     for the name of a molecule nobody listed."""
     lower = word.lower()
-    return lower in _english() and not _CHEMISH.search(lower)
+    return not _CHEMISH.search(lower) and lower in _english()
 
 
 def unfamiliar_name(word: str) -> bool:
@@ -281,13 +281,14 @@ def unfamiliar_name(word: str) -> bool:
     "blorphanate"): not everyday English, at least six letters, and chemical in its stems or
     its ending. Such a word is sent to the resolver, so its failure is reported instead of the
     molecule being dropped."""
+    # the vocabulary is read last, and only for a word the patterns already take for a name
     if len(word) < 6 or not re.fullmatch(r"[a-z][a-z\-]*[a-z]", word):
         return False
-    if all(part in _english() for part in word.split("-")):
-        return False  # "determine", "well-known"
     if _ENGLISH_ENDING.search(word):
         return False  # "hydrophobicity", "carboxylic", "methylated": words about molecules
-    return bool(_CHEMISH.search(word) or _NAME_ENDING.search(word))
+    if not (_CHEMISH.search(word) or _NAME_ENDING.search(word)):
+        return False
+    return not all(part in _english() for part in word.split("-"))  # "determine", "well-known"
 
 
 # "1,3,5-trimethylbenzene" and "potassium;2-anilino..." are one word each.
@@ -296,18 +297,24 @@ _WORD = re.compile(r"(?:[^\s,;:?!\"“”]|[,;](?=[\w(\[]))+")
 MAX_WORDS = 6
 
 
+def opens_unclosed(word: str, opening: str, closing: str) -> bool:
+    """The word starts with a bracket it does not close ("(aspirin," of "(aspirin, ...)")."""
+    return word[0] == opening and word.count(opening) > word.count(closing)
+
+
+def closes_unopened(word: str, opening: str, closing: str) -> bool:
+    """The word ends with a bracket it does not open."""
+    return word[-1] == closing and word.count(closing) > word.count(opening)
+
+
 def _strip(word: str, start: int) -> tuple[str, int]:
     """Quotes and unbalanced brackets off both ends; "(E)-1-..." keeps its bracket."""
     while word and (
-        word[0] in "'‘\""
-        or (word[0] == "(" and word.count("(") > word.count(")"))
-        or (word[0] == "[" and word.count("[") > word.count("]"))
+        word[0] in "'‘\"" or opens_unclosed(word, "(", ")") or opens_unclosed(word, "[", "]")
     ):
         word, start = word[1:], start + 1
     while word and (
-        word[-1] in ".'’"
-        or (word[-1] == ")" and word.count(")") > word.count("("))
-        or (word[-1] == "]" and word.count("]") > word.count("["))
+        word[-1] in ".'’" or closes_unopened(word, "(", ")") or closes_unopened(word, "[", "]")
     ):
         word = word[:-1]
     if len(word) > 2 and word[0] == "(" and word[-1] == ")" and "(" not in word[1:-1]:
